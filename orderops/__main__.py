@@ -1,0 +1,3 @@
+from orderops.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""The `orderops` command line: global options, the command families, one error handler.
+
+Only typer is imported at the top: the store (SQLModel, SQLAlchemy, Alembic),
+YAML and Rich tables are imported inside the commands that use them, so that
+`orderops --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from orderops import __version__
+from orderops.cli.state import AppState
+from orderops.errors import InvalidInput, OrderOpsError
+
+_debug = False
+
+
+class OrderOpsGroup(TyperGroup):
+    """Runs a command and turns every failure into `error: ...` and its exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        global _debug
+        _debug = os.environ.get("ORDEROPS_DEBUG", "") not in ("", "0")
+        try:
+            result = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except Exception as exc:  # noqa: BLE001 - this is the one place errors end
+            code = _report(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report(exc: Exception) -> int:
+    # Typer vendors Click; its usage errors all derive from this class.
+    from typer._click.exceptions import ClickException
+
+    if _debug and not isinstance(exc, ClickException):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, InvalidInput):
+        lines = exc.lines()
+        if lines == [exc.summary]:
+            _error(f"{exc.summary}; nothing was written")
+        else:
+            for line in lines:
+                _error(line)
+            _error(f"{exc.summary}; nothing was written")
+        return exc.exit_code
+    if isinstance(exc, OrderOpsError):
+        _error(str(exc))
+        return exc.exit_code
+    if isinstance(exc, ClickException):
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _error(f"{message}{hint}")
+        return exc.exit_code
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+        _error("interrupted; nothing more was written")
+        return 130
+    _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+    return 1
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+app = typer.Typer(
+    cls=OrderOpsGroup,
+    name="orderops",
+    help="Order operations for a small shop: receive, process, pick, pack, ship, track, report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"orderops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database file path or URL (sqlite:///..., postgresql+psycopg://...). "
+            "Default: $ORDEROPS_DB, else a file in your data directory.",
+            show_default=False,
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who is acting, for the events (default: your OS user)."),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    global _debug
+    _debug = _debug or debug
+    ctx.obj = AppState(db=db, actor=actor)
+
+
+from orderops.cli import db as _db  # noqa: E402
+from orderops.cli import orders as _orders  # noqa: E402
+
+_orders.register(app)
+app.add_typer(_db.app, name="db")
+
+
+def main() -> None:
+    app()

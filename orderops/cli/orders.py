@@ -1,0 +1,274 @@
+"""Commands on orders: receive, track, list, hold, release, cancel, lifecycle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orderops.cli.output import console, local_time, print_json, table
+from orderops.cli.state import state
+from orderops.errors import UsageProblem
+from orderops.lifecycle import Status
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print stable JSON for scripts.")]
+QUICK = "Quick entry (one order from options instead of files)"
+
+
+def _opt(help_text: str) -> typer.models.OptionInfo:
+    return typer.Option(help=help_text, rich_help_panel=QUICK, show_default=False)
+
+
+def receive(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="Order files (YAML); '-' reads standard input.", show_default=False),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report, write nothing.")
+    ] = False,
+    json_out: JsonOption = False,
+    order_number: Annotated[str | None, _opt("Order number (required).")] = None,
+    customer_name: Annotated[str | None, _opt("Customer's name (required).")] = None,
+    address1: Annotated[str | None, _opt("Street address (required).")] = None,
+    address2: Annotated[str | None, _opt("Second address line.")] = None,
+    city: Annotated[str | None, _opt("City (required).")] = None,
+    region: Annotated[str | None, _opt("State, county or region.")] = None,
+    postal_code: Annotated[str | None, _opt("Postal code.")] = None,
+    country: Annotated[str | None, _opt("ISO 3166-1 alpha-2 code, e.g. GB (required).")] = None,
+    email: Annotated[str | None, _opt("Customer's e-mail.")] = None,
+    phone: Annotated[str | None, _opt("Customer's phone.")] = None,
+    placed_at: Annotated[str | None, _opt("ISO 8601 time (default: now).")] = None,
+    ship_by: Annotated[str | None, _opt("ISO 8601 date to ship by.")] = None,
+    priority: Annotated[str | None, _opt("Whole number; higher goes first.")] = None,
+    channel: Annotated[str | None, _opt("Sales channel, e.g. web.")] = None,
+    shipping_method: Annotated[str | None, _opt("e.g. standard, express.")] = None,
+    currency: Annotated[str | None, _opt("ISO 4217 code (default USD).")] = None,
+    note: Annotated[str | None, _opt("Free text.")] = None,
+    line: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--line",
+            help="An order line as SKU:QTY or SKU:QTY:UNIT_PRICE; repeat for more lines.",
+            rich_help_panel=QUICK,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Receive orders from files (or stdin), or one order from options."""
+    from orderops.formats.order_files import build_orders, read_order_files
+    from orderops.formats.records import RawLine, RawOrder
+    from orderops.services.receiving import receive_orders
+
+    quick = {
+        "order_number": order_number, "customer_name": customer_name, "address1": address1,
+        "address2": address2, "city": city, "region": region, "postal_code": postal_code,
+        "country": country, "email": email, "phone": phone, "placed_at": placed_at,
+        "ship_by": ship_by, "priority": priority, "channel": channel,
+        "shipping_method": shipping_method, "currency": currency, "note": note,
+    }  # fmt: skip
+    given = {name: value for name, value in quick.items() if value is not None}
+    if files and (given or line):
+        raise UsageProblem("give order files or order options, not both")
+    if files:
+        records = read_order_files(files)
+    elif given or line:
+        raw = RawOrder("command line", 0, given)
+        raw.lines = [RawLine(0, _parse_line_option(text)) for text in line or []]
+        records = build_orders([raw])
+    else:
+        raise UsageProblem(
+            "nothing to receive: give order files, '-' for stdin, or --order-number ..."
+        )
+    app_state = state(ctx)
+    summary = receive_orders(app_state.database(), records, app_state.who(), dry_run=dry_run)
+    if json_out:
+        print_json(summary.as_json())
+        return
+    verb = "would receive" if dry_run else "received"
+    text = f"{verb} {summary.received:,} order{'s' if summary.received != 1 else ''}"
+    text += f" ({summary.lines:,} line{'s' if summary.lines != 1 else ''})"
+    if summary.skipped:
+        text += f", skipped {summary.skipped:,} already received"
+        if summary.skipped <= 5:
+            text += f" ({', '.join(summary.skipped_numbers)})"
+    print(text)
+
+
+def _parse_line_option(text: str) -> dict[str, str]:
+    parts = text.rsplit(":", 2)
+    if len(parts) == 3 and not _looks_numeric(parts[1]):
+        parts = [f"{parts[0]}:{parts[1]}", parts[2]]
+    if len(parts) < 2:
+        raise UsageProblem(f"--line {text!r}: write SKU:QTY or SKU:QTY:UNIT_PRICE")
+    fields = {"sku": parts[0], "qty": parts[1]}
+    if len(parts) == 3:
+        fields["unit_price"] = parts[2]
+    return fields
+
+
+def _looks_numeric(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
+
+
+def track(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Order number or customer e-mail.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Show one order and its timeline."""
+    from orderops.services.orders import track_order
+
+    view = track_order(state(ctx).database(), key)
+    others = view.pop("other_orders")
+    if json_out:
+        print_json(view)
+        return
+    out = console()
+    out.print(f"[bold]Order {view['order_number']}[/bold]  {view['status']}", markup=True)
+    if view["hold_reason"]:
+        until = f" until {local_time(view['hold_until'])}" if view["hold_until"] else ""
+        out.print(f"on hold: {view['hold_reason']}{until}", markup=False)
+    address = ", ".join(
+        part
+        for part in (
+            view["address1"], view["address2"], view["city"], view["region"],
+            view["postal_code"], view["country"],
+        )
+        if part
+    )  # fmt: skip
+    out.print(f"{view['customer_name']}  {view['email']}".rstrip(), markup=False)
+    out.print(address, markup=False)
+    placed = f"placed {local_time(view['placed_at'])}"
+    if view["ship_by"]:
+        placed += f", ship by {view['ship_by']}"
+    out.print(placed, markup=False)
+    lines = table("sku", "name", "qty", f"unit price ({view['currency']})")
+    for item in view["lines"]:
+        lines.add_row(item["sku"], item["name"], str(item["qty"]), item["unit_price"] or "")
+    out.print(lines)
+    events = table("when", "action", "from", "to", "who", "detail", title="Timeline")
+    for event in view["events"]:
+        detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
+        events.add_row(
+            local_time(event["at"]), event["action"], event["from"] or "", event["to"],
+            event["actor"], detail,
+        )  # fmt: skip
+    out.print(events)
+    if others:
+        out.print(f"other orders for {view['email']}: {', '.join(others)}", markup=False)
+
+
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option(
+            "--status", help="Only orders in this status (repeatable).", show_default=False
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List orders, oldest first."""
+    from orderops.services.orders import list_orders
+
+    rows = list_orders(state(ctx).database(), status or [])
+    if json_out:
+        print_json(rows)
+        return
+    grid = table("order", "status", "customer", "placed", "ship by", "lines")
+    for row in rows:
+        grid.add_row(
+            row["order_number"], row["status"], row["customer_name"],
+            local_time(row["placed_at"]), str(row["ship_by"] or ""), str(row["line_count"]),
+        )  # fmt: skip
+    out = console()
+    out.print(grid)
+    out.print(f"{len(rows)} order{'s' if len(rows) != 1 else ''}", markup=False)
+
+
+def hold(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is held (required).")],
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Release it by itself after this date or time (ISO 8601).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Put an order on hold (from received, ready or backordered)."""
+    from orderops.formats.records import FieldError, parse_timestamp
+    from orderops.services.orders import hold_order
+
+    if not reason.strip():
+        raise UsageProblem("--reason must not be empty")
+    moment = None
+    if until is not None:
+        try:
+            moment = parse_timestamp(until)
+        except FieldError as exc:
+            raise UsageProblem(f"--until {until!r} {exc}") from None
+    app_state = state(ctx)
+    result = hold_order(app_state.database(), order, reason.strip(), moment, app_state.who())
+    _print_change(result, json_out)
+
+
+def release(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Release a held order back to the status it was held from."""
+    from orderops.services.orders import release_order
+
+    app_state = state(ctx)
+    _print_change(release_order(app_state.database(), order, app_state.who()), json_out)
+
+
+def cancel(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is cancelled (required).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Cancel an order that has not shipped."""
+    from orderops.services.orders import cancel_order
+
+    if not reason.strip():
+        raise UsageProblem("--reason must not be empty")
+    app_state = state(ctx)
+    result = cancel_order(app_state.database(), order, reason.strip(), app_state.who())
+    _print_change(result, json_out)
+
+
+def _print_change(result: dict[str, object], json_out: bool) -> None:
+    if json_out:
+        print_json(result)
+    else:
+        print(f"order {result['order_number']}: {result['from']} -> {result['to']}")
+
+
+def lifecycle(json_out: JsonOption = False) -> None:
+    """Print the order lifecycle: every action, where it starts, where it leads."""
+    from orderops import lifecycle as machine
+
+    if json_out:
+        print_json([{"action": a, "from": f, "to": t} for a, f, t in machine.describe()])
+    else:
+        print(machine.render_table(), end="")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(receive)
+    app.command()(track)
+    app.command("list")(list_command)
+    app.command()(hold)
+    app.command()(release)
+    app.command()(cancel)
+    app.command()(lifecycle)

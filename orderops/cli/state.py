@@ -1,0 +1,37 @@
+"""What the global options leave for the commands: where the database is, who acts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from orderops.store.database import Database
+
+
+@dataclass
+class AppState:
+    db: str | None = None
+    actor: str | None = None
+    _database: Database | None = field(default=None, repr=False)
+
+    def database(self) -> Database:
+        """The database, opened (and its schema brought up to date) on first use."""
+        if self._database is None:
+            from orderops.store.database import Database
+
+            self._database = Database(self.db)
+        return self._database
+
+    def who(self) -> str:
+        from orderops.services.actor import resolve_actor
+
+        return resolve_actor(self.actor)
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj

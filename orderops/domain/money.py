@@ -1,0 +1,48 @@
+"""Exact money: amounts are Decimals with the currency's number of decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+
+class MoneyError(ValueError):
+    """An amount that is not an exact, non-negative price in its currency."""
+
+
+def parse_amount(text: str, exponent: int) -> Decimal:
+    """Read a price such as "6.5" for a currency with `exponent` decimals.
+
+    The result carries exactly `exponent` decimals ("6.50"); more decimals
+    than the currency has, a negative amount, or anything not a plain decimal
+    number is refused.
+    """
+    cleaned = text.strip()
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise MoneyError("not a decimal number") from None
+    if not amount.is_finite() or "e" in cleaned.lower():
+        raise MoneyError("not a plain decimal number")
+    if amount < 0:
+        raise MoneyError("must not be negative")
+    try:
+        exact = amount.quantize(_unit(exponent))
+    except InvalidOperation:
+        raise MoneyError("is too large") from None
+    if exact != amount:
+        raise MoneyError(f"has more than {exponent} decimals")
+    return exact
+
+
+def to_minor(amount: Decimal, exponent: int) -> int:
+    """The amount in minor units (pence, cents), exactly."""
+    return int(amount.scaleb(exponent))
+
+
+def from_minor(minor: int, exponent: int) -> Decimal:
+    """The amount in major units with exactly `exponent` decimals."""
+    return Decimal(minor).scaleb(-exponent).quantize(_unit(exponent))
+
+
+def _unit(exponent: int) -> Decimal:
+    return Decimal(1).scaleb(-exponent)

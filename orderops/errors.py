@@ -1,0 +1,65 @@
+"""Errors of orderops: each kind carries the exit code the CLI ends with.
+
+The core raises these; one handler in `orderops.cli` prints `error: ...` and
+exits with `exit_code`. The codes are documented in the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class OrderOpsError(Exception):
+    """Something went wrong that the user should hear about in one line."""
+
+    exit_code = 1
+
+
+class UsageProblem(OrderOpsError):
+    """The command was called in a way that cannot work."""
+
+    exit_code = 2
+
+
+class NotFound(OrderOpsError):
+    """An order, file or other named thing does not exist."""
+
+    exit_code = 3
+
+
+class InvalidInput(OrderOpsError):
+    """Input data is malformed; `problems` lists every bad place found."""
+
+    exit_code = 4
+    shown = 20
+
+    def __init__(self, problems: Sequence[str], summary: str = "") -> None:
+        self.problems = list(problems)
+        self.summary = summary or (
+            self.problems[0] if len(self.problems) == 1 else f"{len(self.problems)} problems"
+        )
+        super().__init__(self.summary)
+
+    def lines(self) -> list[str]:
+        """The problems as they are shown: the first `shown`, then a count."""
+        lines = self.problems[: self.shown]
+        rest = len(self.problems) - len(lines)
+        if rest:
+            lines.append(f"... and {rest} more")
+        return lines
+
+
+class Conflict(OrderOpsError):
+    """The request contradicts what the database already holds."""
+
+    exit_code = 5
+
+
+class TransitionRefused(Conflict):
+    """The lifecycle does not allow this action from the order's status."""
+
+
+class DatabaseError(OrderOpsError):
+    """The database is busy, unreachable, or of a schema this version cannot use."""
+
+    exit_code = 6

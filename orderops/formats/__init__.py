@@ -1,0 +1,1 @@
+"""Readers and writers of order files: rows in, validated records out. No database."""

@@ -1,0 +1,122 @@
+"""YAML order files: one order (a mapping) or a list of them, lines nested.
+
+Scalars are read as plain strings (no YAML type guessing), so that a postal
+code such as 01234 or an order number such as 1e3 stays exactly as written,
+and no tag can build a Python object: any explicit tag is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from orderops.errors import InvalidInput
+from orderops.formats.problems import Problem
+from orderops.formats.records import RawLine, RawOrder
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def read_yaml_orders(name: str, text: str) -> tuple[list[RawOrder], list[Problem]]:
+    """Raw orders with their line numbers, and the problems of shape found."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInput(
+            [str(Problem(name, line, None, None, f"is not valid YAML: {why}"))]
+        ) from None
+    if root is None:
+        raise InvalidInput([str(Problem(name, None, None, None, "holds no orders"))])
+    reader = _Reader(name)
+    is_list = isinstance(root, yaml.SequenceNode) and reader.plain(root)
+    items = root.value if is_list else [root]
+    orders = [order for node in items if (order := reader.order(node)) is not None]
+    if not items:
+        reader.problem(root, None, "holds no orders")
+    return orders, reader.problems
+
+
+class _Reader:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node, column: str | None, why: str) -> None:
+        self.problems.append(Problem(self.name, _line(node), column, None, why))
+
+    def plain(self, node: yaml.Node) -> bool:
+        if node.tag in _PLAIN_TAGS:
+            return True
+        self.problem(node, None, f"YAML tag {node.tag} is not accepted")
+        return False
+
+    def mapping(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]] | None:
+        if not self.plain(node):
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, None, f"{what} must be a mapping of field: value")
+            return None
+        pairs = []
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or not self.plain(key):
+                self.problem(key, None, "a field name must be plain text")
+                continue
+            pairs.append((key.value, value))
+        return pairs
+
+    def scalar(self, node: yaml.Node, column: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, column, "must be a single value")
+            return None
+        if not self.plain(node):
+            return None
+        # A bare `~` or `null` means "not given", as an empty value does.
+        if node.style is None and node.value in ("~", "null", "Null", "NULL"):
+            return ""
+        return str(node.value)
+
+    def order(self, node: yaml.Node) -> RawOrder | None:
+        pairs = self.mapping(node, "an order")
+        if pairs is None:
+            return None
+        order = RawOrder(self.name, _line(node), {})
+        for key, value in pairs:
+            if key == "lines":
+                order.lines = self.lines(value)
+                continue
+            text = self.scalar(value, key)
+            if text is not None:
+                order.fields[key] = text
+                order.field_lines[key] = _line(value)
+        return order
+
+    def lines(self, node: yaml.Node) -> list[RawLine]:
+        if not isinstance(node, yaml.SequenceNode) or not self.plain(node):
+            self.problem(node, "lines", "must be a list of order lines")
+            return []
+        result = []
+        for item in node.value:
+            pairs = self.mapping(item, "an order line")
+            if pairs is None:
+                continue
+            line = RawLine(_line(item), {})
+            for key, value in pairs:
+                text = self.scalar(value, key)
+                if text is not None:
+                    line.fields[key] = text
+                    line.field_lines[key] = _line(value)
+            result.append(line)
+        return result
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1

@@ -1,0 +1,1 @@
+"""One function per user action: open a transaction, load, decide, write, commit."""

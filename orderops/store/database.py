@@ -1,0 +1,82 @@
+"""One open database: its engine, its schema kept current, its transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel import Session
+
+from orderops.errors import Conflict, DatabaseError
+from orderops.store import schema
+from orderops.store.engine import BEGIN_MODE, database_url, make_engine
+
+
+class Database:
+    def __init__(self, db: str | None = None, *, migrate: bool = True) -> None:
+        self.url = database_url(db)
+        self.engine: Engine = make_engine(self.url)
+        if migrate:
+            with translated_errors(self.url):
+                schema.ensure_current(self.engine)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return _safe(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, else rolled back.
+
+        A write transaction takes the write lock first (SQLite BEGIN
+        IMMEDIATE); a read one does not, so reports never block the work.
+        """
+        engine = self.engine
+        if not write:
+            engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+        with (
+            translated_errors(self.url),
+            Session(engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def translated_errors(url: str) -> Iterator[None]:
+    """Driver errors become DatabaseError / Conflict with a one-line message."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict(f"the database refused the change: {_first_line(exc)}") from exc
+    except OperationalError as exc:
+        message = _first_line(exc)
+        lowered = message.lower()
+        if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
+            raise DatabaseError(
+                "the database is busy: another orderops held it longer than the busy "
+                "timeout (ORDEROPS_BUSY_TIMEOUT); try again"
+            ) from exc
+        raise DatabaseError(f"cannot use the database {_safe(url)}: {message}") from exc
+    except DBAPIError as exc:
+        raise DatabaseError(f"database error: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

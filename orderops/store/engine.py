@@ -1,0 +1,116 @@
+"""Where the database is and how to connect to it, per engine.
+
+SQLite gets WAL (readers never block the writer), foreign keys, a busy
+timeout, and `BEGIN IMMEDIATE` for every write transaction: the driver's own
+BEGIN is deferred until the first write, so a read-then-write transaction in
+two processes could both read the same stock and both allocate it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from orderops.errors import DatabaseError, UsageProblem
+
+ENV_DB = "ORDEROPS_DB"
+ENV_BUSY = "ORDEROPS_BUSY_TIMEOUT"
+DEFAULT_BUSY_SECONDS = 30.0
+# Execution option: how a transaction on this connection begins on SQLite.
+BEGIN_MODE = "orderops_begin"
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("orderops", appauthor=False) / "orderops.db"
+
+
+def database_url(db: str | None) -> str:
+    """The URL for `--db` (a path or a URL), else $ORDEROPS_DB, else the default file."""
+    value = db or os.environ.get(ENV_DB) or ""
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise UsageProblem(f"--db: not a database URL: {value}") from None
+        return value
+    if value:
+        path = Path(value).expanduser().resolve()
+    else:
+        path = default_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def busy_seconds() -> float:
+    raw = os.environ.get(ENV_BUSY, "")
+    try:
+        return float(raw) if raw else DEFAULT_BUSY_SECONDS
+    except ValueError:
+        raise UsageProblem(f"{ENV_BUSY} must be a number of seconds, not {raw!r}") from None
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageProblem(f"--db: not a database URL: {url}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return _postgresql_engine(parsed.render_as_string(hide_password=False))
+    raise UsageProblem(f"--db: orderops runs on SQLite or PostgreSQL, not {parsed.drivername}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    seconds = busy_seconds()
+    engine = create_engine(url, connect_args={"timeout": seconds})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs the driver: pip install 'orderops[postgres]'"
+        ) from None
+    seconds = busy_seconds()
+    return create_engine(
+        url,
+        connect_args={
+            "connect_timeout": 10,
+            # Waiting on a row lock is bounded like SQLite's busy timeout.
+            "options": f"-c lock_timeout={int(seconds * 1000)}",
+        },
+    )

@@ -1,0 +1,95 @@
+"""The tables, as SQLModel classes. Migrations in `migrations/` create them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table
+from sqlmodel import Field, SQLModel
+
+from orderops.lifecycle import Status
+from orderops.store.types import UTCDateTime
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in Status)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="ck_orders_status"),
+        Index("ix_orders_status_ship_by", "status", "ship_by"),
+        Index("ix_orders_email", "email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_number: str = Field(unique=True, max_length=64)
+    status: str = Field(max_length=16)
+    # The status an on_hold order returns to when released.
+    held_from: str | None = Field(default=None, max_length=16)
+    hold_reason: str = ""
+    hold_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    placed_at: datetime = Field(sa_type=UTCDateTime)
+    ship_by: date | None = None
+    priority: int = 0
+    channel: str = ""
+    customer_name: str
+    email: str = ""
+    phone: str = ""
+    address1: str
+    address2: str = ""
+    city: str
+    region: str = ""
+    postal_code: str = ""
+    country: str = Field(max_length=2)
+    shipping_method: str = ""
+    currency: str = Field(default="USD", max_length=3)
+    note: str = ""
+    # sha256 of the order as received, to tell a resent order from a changed one.
+    fingerprint: str = Field(max_length=64)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("qty >= 1", name="ck_order_lines_qty"),
+        CheckConstraint("unit_price_minor >= 0", name="ck_order_lines_price"),
+        Index("ix_order_lines_order_id", "order_id"),
+        Index("ix_order_lines_sku", "sku"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    )
+    line_no: int
+    sku: str = Field(max_length=64)
+    name: str = ""
+    qty: int
+    # Exact money: an integer count of the currency's minor units (pence).
+    unit_price_minor: int | None = None
+
+
+class OrderEvent(SQLModel, table=True):
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_id", "order_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    )
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    # JSON object: reason, batch, tracking number...
+    detail: str = "{}"
+
+
+# Core handles for bulk paths, which insert with executemany rather than the ORM.
+ORDERS = cast(Table, Order.__table__)  # type: ignore[attr-defined]
+ORDER_LINES = cast(Table, OrderLine.__table__)  # type: ignore[attr-defined]
+ORDER_EVENTS = cast(Table, OrderEvent.__table__)  # type: ignore[attr-defined]
