@@ -71,7 +71,10 @@ def rows(db_path: Path) -> Callable[..., list[tuple[Any, ...]]]:
 
     def query(sql: str, **params: Any) -> list[tuple[Any, ...]]:
         if not db_path.exists():
-            return []
+            # Nothing was ever written: answer as an empty database would.
+            from orderops.store.database import Database
+
+            Database(str(db_path)).close()
         with engine.connect() as connection:
             return [tuple(row) for row in connection.execute(text(sql), params)]
 

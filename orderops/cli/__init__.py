@@ -59,11 +59,10 @@ def _report(exc: Exception) -> int:
 
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, InvalidInput):
-        lines = exc.lines()
-        if lines == [exc.summary]:
-            _error(f"{exc.summary}; nothing was written")
+        if len(exc.problems) == 1:
+            _error(f"{exc.problems[0]}; nothing was written")
         else:
-            for line in lines:
+            for line in exc.lines():
                 _error(line)
             _error(f"{exc.summary}; nothing was written")
         return exc.exit_code
@@ -131,6 +130,7 @@ def main_options(
     global _debug
     _debug = _debug or debug
     ctx.obj = AppState(db=db, actor=actor)
+    ctx.call_on_close(ctx.obj.close)
 
 
 from orderops.cli import db as _db  # noqa: E402

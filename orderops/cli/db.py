@@ -15,7 +15,9 @@ app = typer.Typer(help="The database: status and upgrade.", no_args_is_help=True
 def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from orderops.store.database import Database
 
-    return Database(state(ctx).db, migrate=False)
+    database = Database(state(ctx).db, migrate=False)
+    ctx.call_on_close(database.close)
+    return database
 
 
 @app.command()

@@ -25,6 +25,11 @@ class AppState:
             self._database = Database(self.db)
         return self._database
 
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
     def who(self) -> str:
         from orderops.services.actor import resolve_actor
 

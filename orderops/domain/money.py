@@ -20,9 +20,9 @@ def parse_amount(text: str, exponent: int) -> Decimal:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise MoneyError("not a decimal number") from None
+        raise MoneyError("is not a decimal number") from None
     if not amount.is_finite() or "e" in cleaned.lower():
-        raise MoneyError("not a plain decimal number")
+        raise MoneyError("is not a plain decimal number")
     if amount < 0:
         raise MoneyError("must not be negative")
     try:

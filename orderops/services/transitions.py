@@ -28,8 +28,14 @@ def event_values(
         "action": transition.action.value,
         "from_status": transition.from_status.value if transition.from_status else None,
         "to_status": transition.to_status.value,
-        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
+        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=_detail_value),
     }
+
+
+def _detail_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 def change_status(

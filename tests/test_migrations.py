@@ -1,0 +1,123 @@
+"""The schema: created on first use, left alone when current, refused when newer."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import ORDER_YAML, run_orderops
+
+from orderops.store import schema
+
+MIGRATIONS = Path(schema.__file__).parent / "migrations"
+
+
+def test_first_use_creates_the_schema_at_head(cli, db_path, rows):
+    assert not db_path.exists()
+    assert cli("receive", "-", input=ORDER_YAML).exit_code == 0
+    assert rows("SELECT version_num FROM alembic_version") == [(schema.HEAD,)]
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_database_at_head_opens_without_migrating(cli, db_path, monkeypatch):
+    assert cli("db", "upgrade").exit_code == 0
+
+    def must_not_run(engine):
+        raise AssertionError("upgrade ran on a current database")
+
+    monkeypatch.setattr(schema, "upgrade", must_not_run)
+    result = cli("receive", "-", input=ORDER_YAML)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_newer_database_is_refused_and_not_touched(db_path):
+    assert run_orderops("db", "upgrade", db=db_path).returncode == 0
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    before = db_path.read_bytes()
+    for args in (("list",), ("receive", "-"), ("db", "upgrade"), ("db", "status")):
+        result = run_orderops(*args, db=db_path, input=ORDER_YAML.encode())
+        assert result.returncode == 6, (args, result.stderr)
+        assert result.stderr.startswith(b"error: the database's schema (9999_future) is newer")
+    assert db_path.read_bytes() == before
+
+
+def test_db_status_before_and_after_upgrade(cli, db_path):
+    before = json.loads(cli("db", "status", "--json").stdout)
+    assert before["revision"] is None
+    assert before["pending"] == list(schema.REVISIONS)
+    assert before["engine"] == "sqlite"
+    assert str(db_path) in before["url"]
+    upgraded = cli("db", "upgrade")
+    assert upgraded.exit_code == 0
+    assert upgraded.stdout == f"upgraded schema from empty to {schema.HEAD}\n"
+    after = cli("db", "status")
+    assert "up to date" in after.stdout
+    assert cli("db", "upgrade").stdout == f"schema already at {schema.HEAD}; nothing to do\n"
+
+
+def test_the_known_revisions_are_the_migration_scripts():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "orderops.store:migrations")
+    scripts = ScriptDirectory.from_config(config)
+    chain = [s.revision for s in reversed(list(scripts.walk_revisions()))]
+    assert tuple(chain) == schema.REVISIONS
+    assert scripts.get_heads() == [schema.HEAD]
+
+
+def test_the_migrated_schema_matches_the_tables(cli, db_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    import orderops.store.tables  # noqa: F401
+
+    cli("db", "upgrade")
+    engine = create_engine(f"sqlite:///{db_path}")
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_the_migrations_ship_inside_the_package():
+    assert (MIGRATIONS / "env.py").is_file()
+    assert (MIGRATIONS / "script.py.mako").is_file()
+
+
+@pytest.mark.slow
+def test_two_processes_using_a_new_database_at_once_both_succeed(db_path, tmp_path):
+    import subprocess
+    import sys
+
+    other = ORDER_YAML.replace('"1001"', '"1002"')
+    env = {"ORDEROPS_DB": str(db_path)}
+    import os
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "orderops", "receive", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+        )
+        for _ in range(2)
+    ]
+    outputs = [
+        p.communicate(text.encode(), timeout=60)
+        for p, text in zip(procs, (ORDER_YAML, other), strict=True)
+    ]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    listed = run_orderops("list", "--json", db=db_path)
+    assert sorted(o["order_number"] for o in json.loads(listed.stdout)) == ["1001", "1002"]
