@@ -121,3 +121,17 @@ def test_two_processes_using_a_new_database_at_once_both_succeed(db_path, tmp_pa
         assert proc.returncode == 0, err
     listed = run_orderops("list", "--json", db=db_path)
     assert sorted(o["order_number"] for o in json.loads(listed.stdout)) == ["1001", "1002"]
+
+
+def test_a_database_of_something_else_is_refused_and_not_touched(db_path):
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("CREATE TABLE recipes (name TEXT)")
+    connection.close()
+    before = db_path.read_bytes()
+    result = run_orderops("receive", "-", db=db_path, input=ORDER_YAML.encode())
+    assert result.returncode == 6
+    assert b"error: the database holds other tables (recipes) and no orderops" in result.stderr
+    assert db_path.read_bytes() == before
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    connection.close()

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from orderops.errors import Conflict, DatabaseError
 from orderops.store import schema
-from orderops.store.engine import BEGIN_MODE, database_url, make_engine
+from orderops.store.engine import BEGIN_MODE, database_url, make_engine, use_wal
 
 
 class Database:
@@ -21,6 +21,7 @@ class Database:
         if migrate:
             with translated_errors(self.url):
                 schema.ensure_current(self.engine)
+                use_wal(self.engine)
 
     @property
     def safe_url(self) -> str:

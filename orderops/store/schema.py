@@ -73,11 +73,26 @@ def upgrade(engine: Engine) -> None:
 
 
 def ensure_current(engine: Engine) -> None:
-    """Upgrade a database that is behind; refuse one that is ahead."""
+    """Upgrade a database that is behind; refuse one that is ahead, or not ours."""
     state = schema_state(engine)
     refuse_if_newer(state)
+    if state.current is None:
+        refuse_if_foreign(engine)
     if state.pending:
         upgrade(engine)
+
+
+def refuse_if_foreign(engine: Engine) -> None:
+    """A database with tables but no orderops schema belongs to something else."""
+    from sqlalchemy import inspect
+
+    tables = sorted(inspect(engine).get_table_names())
+    if tables:
+        named = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise DatabaseError(
+            f"the database holds other tables ({named}) and no orderops schema; "
+            "point --db at an orderops database or a new file"
+        )
 
 
 def _missing_table(exc: DBAPIError) -> bool:
