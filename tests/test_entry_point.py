@@ -59,7 +59,9 @@ def test_each_error_is_one_line_on_stderr_with_its_exit_code_and_no_traceback(db
         (("receive", "-"), changed, {}, 5),
         (("release", "1001"), None, {}, 5),
         (("list",), None, {"ORDEROPS_DB": str(not_a_db)}, 6),
-        (("--db", str(tmp_path / "no" / "such" / "dir.db"), "list"), None, {}, 6),
+        (("--db", str(tmp_path / "no" / "such" / "dir.db"), "receive", "-"), changed, {}, 6),
+        (("--db", str(tmp_path / "typo.db"), "list"), None, {}, 3),
+        (("--db", "", "list"), None, {}, 2),
     ]
     for args, stdin, env, code in cases:
         result = run_orderops(*args, db=db_path, input=stdin, env=env)
@@ -79,7 +81,9 @@ def test_a_file_that_is_not_a_database_is_left_untouched(db_path, tmp_path):
     assert not_a_db.read_bytes() == before
 
 
-def test_an_internal_error_says_to_rerun_with_debug_and_debug_shows_the_traceback(cli, monkeypatch):
+def test_an_internal_error_says_to_rerun_with_debug_and_debug_shows_the_traceback(
+    cli, received, monkeypatch
+):
     import orderops.services.orders as orders
 
     def broken(*args, **kwargs):
@@ -106,3 +110,38 @@ def test_db_option_takes_a_url_and_env_takes_a_path(tmp_path):
     assert first.exists() and not second.exists()
     listed = run_orderops("list", "--json", db=first)
     assert [o["order_number"] for o in json.loads(listed.stdout)] == ["1001"]
+
+
+def test_bare_orderops_shows_the_help_and_no_empty_error(db_path):
+    result = run_orderops(db=db_path)
+    assert b"Usage" in result.stdout and b"receive" in result.stdout
+    assert b"error:" not in result.stderr
+
+
+def test_piped_tables_keep_each_row_on_one_line_without_trailing_blanks(db_path):
+    long_name = "Maximiliane " * 12 + "von Hohenzollern-Sigmaringen"
+    order = ORDER_YAML.replace("Ada Lovelace", long_name)
+    assert run_orderops("receive", "-", db=db_path, input=order.encode()).returncode == 0
+    listed = run_orderops("list", db=db_path).stdout.decode().splitlines()
+    assert len(listed) == 3  # header, the order, the count
+    assert long_name in listed[1] and "2026-11-22" in listed[1]
+    assert all(line == line.rstrip() for line in listed)
+
+
+def test_the_same_file_is_recognised_whatever_the_time_zone(db_path, tmp_path):
+    naive = ORDER_YAML.replace("2026-11-20T14:03:00+01:00", "2026-11-20T14:03:00")
+    first = run_orderops("receive", "-", db=db_path, input=naive.encode(),
+                         env={"TZ": "America/New_York"})  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = run_orderops("receive", "-", db=db_path, input=naive.encode(),
+                         env={"TZ": "Europe/Berlin"})  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert b"skipped 1 already received" in again.stdout
+    tracked = json.loads(run_orderops("track", "1001", "--json", db=db_path).stdout)
+    assert tracked["placed_at"] == "2026-11-20T19:03:00Z"  # 14:03 in New York
+
+
+def test_stdin_can_be_read_only_once(db_path):
+    result = run_orderops("receive", "-", "-", db=db_path, input=ORDER_YAML.encode())
+    assert result.returncode == 2
+    assert result.stderr == b"error: standard input ('-') can be read only once\n"

@@ -101,6 +101,7 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
         events = session.exec(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))
         ).all()
+    db.close()
     replayed: Status | None = None
     for event in events:
         assert event.from_status == (replayed.value if replayed else None)
@@ -109,12 +110,10 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
 
 
 _numbers = iter(range(1_000_000))
-_databases: dict[Path, object] = {}
 
 
 def _shared_database(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """One database file for all examples of a run; each example its own order."""
     from orderops.store.database import Database
 
-    if tmp_path not in _databases:
-        _databases[tmp_path] = Database(str(tmp_path / "replay.db"))
-    return _databases[tmp_path]
+    return Database(str(tmp_path / "replay.db"))

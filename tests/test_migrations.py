@@ -48,6 +48,11 @@ def test_a_newer_database_is_refused_and_not_touched(db_path):
 
 
 def test_db_status_before_and_after_upgrade(cli, db_path):
+    missing = cli("db", "status")
+    assert missing.exit_code == 3
+    assert missing.stderr.startswith(f"error: no database at {db_path}")
+    assert not db_path.exists()
+    db_path.touch()  # an empty file is an empty SQLite database
     before = json.loads(cli("db", "status", "--json").stdout)
     assert before["revision"] is None
     assert before["pending"] == list(schema.REVISIONS)

@@ -106,6 +106,17 @@ BAD_FIELDS = [
     ("currency: GBP", "currency: QQQ", 14, "currency", "ISO 4217"),
     ("priority: 0", "priority: high", 4, "priority", "whole number"),
     ("city: London", "town: London", 10, "town", "is not a field of the order record"),
+    ("city: London", "city: London\ncity: Paris", 11, "city", "is given twice (first on line 10)"),
+    ('unit_price: "6.50"', 'unit_price: "99999999999999999999.00"', 19, "unit_price", "too large"),
+    ('unit_price: "6.50"', 'unit_price: "1_000"', 19, "unit_price", "not a decimal number"),
+    ("qty: 2", "qty: \u0663", 18, "qty", "is not a whole number"),
+    (
+        "customer_name: Ada Lovelace",
+        'customer_name: "Ada\\tLovelace"',
+        6,
+        "customer_name",
+        "contains a tab, line break",
+    ),
 ]
 
 

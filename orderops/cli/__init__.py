@@ -51,8 +51,10 @@ class OrderOpsGroup(TyperGroup):
 
 
 def _report(exc: Exception) -> int:
-    # Typer vendors Click; its usage errors all derive from this class.
-    from typer._click.exceptions import ClickException
+    try:  # Typer 0.22+ vendors Click; older versions use the click package.
+        from typer._click.exceptions import ClickException
+    except ImportError:
+        from click.exceptions import ClickException  # type: ignore[no-redef]
 
     if _debug and not isinstance(exc, ClickException):
         import traceback
@@ -71,6 +73,8 @@ def _report(exc: Exception) -> int:
         return exc.exit_code
     if isinstance(exc, ClickException):
         message = " ".join(exc.format_message().split())
+        if not message:  # bare `orderops` or `orderops db`: the help was shown
+            return exc.exit_code
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _error(f"{message}{hint}")

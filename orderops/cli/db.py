@@ -12,10 +12,10 @@ from orderops.cli.state import state
 app = typer.Typer(help="The database: status and upgrade.", no_args_is_help=True)
 
 
-def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _open(ctx: typer.Context, *, create: bool):  # type: ignore[no-untyped-def]
     from orderops.store.database import Database
 
-    database = Database(state(ctx).db, migrate=False)
+    database = Database(state(ctx).db, migrate=False, create=create)
     ctx.call_on_close(database.close)
     return database
 
@@ -29,7 +29,7 @@ def status(
     from orderops.store.database import translated_errors
     from orderops.store.schema import refuse_if_newer, schema_state
 
-    database = _open(ctx)
+    database = _open(ctx, create=False)
     with translated_errors(database.url):
         current = schema_state(database.engine)
     info = {
@@ -62,7 +62,7 @@ def upgrade(ctx: typer.Context) -> None:
     from orderops.store.schema import refuse_if_newer, schema_state
     from orderops.store.schema import upgrade as run_upgrade
 
-    database = _open(ctx)
+    database = _open(ctx, create=True)
     with translated_errors(database.url):
         before = schema_state(database.engine)
         refuse_if_newer(before)

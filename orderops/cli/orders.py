@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from orderops.cli.output import console, local_time, print_json, table
+from orderops.cli.output import console, local_time, print_json, print_table, table
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
 from orderops.lifecycle import Status
@@ -23,7 +23,11 @@ def receive(
     ctx: typer.Context,
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="Order files (YAML); '-' reads standard input.", show_default=False),
+        typer.Argument(
+            help="Order files (YAML); '-' reads standard input.",
+            show_default=False,
+            metavar="[FILE]...",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report, write nothing.")
@@ -71,6 +75,8 @@ def receive(
     given = {name: value for name, value in quick.items() if value is not None}
     if files and (given or line):
         raise UsageProblem("give order files or order options, not both")
+    if files and files.count("-") > 1:
+        raise UsageProblem("standard input ('-') can be read only once")
     if files:
         records = read_order_files(files)
     elif given or line:
@@ -120,8 +126,8 @@ def track(
     """Show one order and its timeline."""
     from orderops.services.orders import track_order
 
-    view = track_order(state(ctx).database(), key)
-    others = view.pop("other_orders")
+    view = track_order(state(ctx).database(create=False), key)
+    others = view["other_orders"]
     if json_out:
         print_json(view)
         return
@@ -138,16 +144,24 @@ def track(
         )
         if part
     )  # fmt: skip
-    out.print(f"{view['customer_name']}  {view['email']}".rstrip(), markup=False)
+    contact = "  ".join(part for part in (view["email"], view["phone"]) if part)
+    out.print(f"{view['customer_name']}  {contact}".rstrip(), markup=False)
     out.print(address, markup=False)
-    placed = f"placed {local_time(view['placed_at'])}"
+    facts = [f"placed {local_time(view['placed_at'])}"]
     if view["ship_by"]:
-        placed += f", ship by {view['ship_by']}"
-    out.print(placed, markup=False)
+        facts.append(f"ship by {view['ship_by']}")
+    for name in ("shipping_method", "channel"):
+        if view[name]:
+            facts.append(f"{name.replace('_', ' ')}: {view[name]}")
+    if view["priority"]:
+        facts.append(f"priority {view['priority']}")
+    out.print(", ".join(facts), markup=False)
+    if view["note"]:
+        out.print(f"note: {view['note']}", markup=False)
     lines = table("sku", "name", "qty", f"unit price ({view['currency']})")
     for item in view["lines"]:
         lines.add_row(item["sku"], item["name"], str(item["qty"]), item["unit_price"] or "")
-    out.print(lines)
+    print_table(lines)
     events = table("when", "action", "from", "to", "who", "detail", title="Timeline")
     for event in view["events"]:
         detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
@@ -155,7 +169,7 @@ def track(
             local_time(event["at"]), event["action"], event["from"] or "", event["to"],
             event["actor"], detail,
         )  # fmt: skip
-    out.print(events)
+    print_table(events)
     if others:
         out.print(f"other orders for {view['email']}: {', '.join(others)}", markup=False)
 
@@ -173,7 +187,7 @@ def list_command(
     """List orders, oldest first."""
     from orderops.services.orders import list_orders
 
-    rows = list_orders(state(ctx).database(), status or [])
+    rows = list_orders(state(ctx).database(create=False), status or [])
     if json_out:
         print_json(rows)
         return
@@ -183,9 +197,8 @@ def list_command(
             row["order_number"], row["status"], row["customer_name"],
             local_time(row["placed_at"]), str(row["ship_by"] or ""), str(row["line_count"]),
         )  # fmt: skip
-    out = console()
-    out.print(grid)
-    out.print(f"{len(rows)} order{'s' if len(rows) != 1 else ''}", markup=False)
+    print_table(grid)
+    print(f"{len(rows)} order{'s' if len(rows) != 1 else ''}")
 
 
 def hold(
@@ -196,14 +209,15 @@ def hold(
         str | None,
         typer.Option(
             "--until",
-            help="Release it by itself after this date or time (ISO 8601).",
+            help="Hold until this date or time (ISO 8601; without an offset, local time); "
+            "`process` releases holds whose time has passed.",
             show_default=False,
         ),
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Put an order on hold (from received, ready or backordered)."""
-    from orderops.formats.records import FieldError, parse_timestamp
+    from orderops.formats.records import FieldError, parse_timestamp, to_utc
     from orderops.services.orders import hold_order
 
     if not reason.strip():
@@ -211,7 +225,7 @@ def hold(
     moment = None
     if until is not None:
         try:
-            moment = parse_timestamp(until)
+            moment = to_utc(parse_timestamp(until))
         except FieldError as exc:
             raise UsageProblem(f"--until {until!r} {exc}") from None
     app_state = state(ctx)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from enum import Enum
+from datetime import datetime
 from typing import Any
 
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+from orderops.domain.json_values import json_default
 
 
 def print_json(data: Any) -> None:
@@ -44,3 +32,18 @@ def table(*columns: str, title: str | None = None) -> Any:
     for column in columns:
         grid.add_column(column)
     return grid
+
+
+def print_table(grid: Any) -> None:
+    """A table on a terminal as Rich draws it; into a pipe, one unwrapped line per
+    row without trailing blanks, so that grep and awk see whole rows."""
+    from rich.console import Console
+
+    out = Console(highlight=False)
+    if out.is_terminal:
+        out.print(grid)
+        return
+    wide = Console(highlight=False, width=100_000, no_color=True)
+    with wide.capture() as captured:
+        wide.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))

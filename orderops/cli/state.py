@@ -17,12 +17,16 @@ class AppState:
     actor: str | None = None
     _database: Database | None = field(default=None, repr=False)
 
-    def database(self) -> Database:
-        """The database, opened (and its schema brought up to date) on first use."""
+    def database(self, *, create: bool = True) -> Database:
+        """The database, opened (and its schema brought up to date) on first use.
+
+        Commands that only read pass create=False: a mistyped path is then an
+        error rather than a new, empty database.
+        """
         if self._database is None:
             from orderops.store.database import Database
 
-            self._database = Database(self.db)
+            self._database = Database(self.db, create=create)
         return self._database
 
     def close(self) -> None:

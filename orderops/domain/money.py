@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+
+# Plain ASCII decimals only: no exponents, underscores or non-ASCII digits.
+_PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# Prices above this are typing errors, and would not fit a 64-bit count of minor units.
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 class MoneyError(ValueError):
@@ -17,14 +23,13 @@ def parse_amount(text: str, exponent: int) -> Decimal:
     number is refused.
     """
     cleaned = text.strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise MoneyError("is not a decimal number") from None
-    if not amount.is_finite() or "e" in cleaned.lower():
-        raise MoneyError("is not a plain decimal number")
+    if not _PLAIN_DECIMAL.fullmatch(cleaned):
+        raise MoneyError("is not a decimal number")
+    amount = Decimal(cleaned)
     if amount < 0:
         raise MoneyError("must not be negative")
+    if amount >= MAX_AMOUNT:
+        raise MoneyError(f"is too large (at most {MAX_AMOUNT - 1:,})")
     try:
         exact = amount.quantize(_unit(exponent))
     except InvalidOperation:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,30 @@ class OrderRecord:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A stable hash of the order's content, to recognise a re-sent order."""
-        content = asdict(self)
-        content.pop("source")
-        return hashlib.sha256(
-            json.dumps(content, sort_keys=True, default=str, ensure_ascii=False).encode()
-        ).hexdigest()
+        """A stable hash of the order's content, to recognise a re-sent order.
+
+        Empty and default values are left out, so that a field added to the
+        record later does not change the fingerprint of orders that lack it.
+        """
+        content = _without_defaults(asdict(self))
+        content.pop("source", None)
+        text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(f"{FINGERPRINT_VERSION}:{text}".encode()).hexdigest()
+
+
+FINGERPRINT_VERSION = "v1"
+
+
+def _without_defaults(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_defaults(v) for k, v in value.items() if not _is_default(v)}
+    if isinstance(value, list | tuple):
+        return [_without_defaults(v) for v in value]
+    return value
+
+
+def _is_default(value: Any) -> bool:
+    return value is None or value == "" or (type(value) is int and value == 0)
 
 
 # The order fields, in the order files list them.

@@ -24,7 +24,9 @@ from orderops.domain.orders import (
 from orderops.formats.problems import Problem
 
 MAX_TEXT = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Tabs and line breaks would break tables and labels; only a note may span lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_NOTE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -52,37 +54,51 @@ def parse_text(value: str) -> str:
     if len(text) > MAX_TEXT:
         raise FieldError(f"is longer than {MAX_TEXT} characters")
     if _CONTROL.search(text):
+        raise FieldError("contains a tab, line break or other control character")
+    return text
+
+
+def parse_note(value: str) -> str:
+    text = value.strip()
+    if len(text) > MAX_TEXT * 4:
+        raise FieldError(f"is longer than {MAX_TEXT * 4} characters")
+    if _CONTROL_IN_NOTE.search(text):
         raise FieldError("contains control characters")
     return text
 
 
 def parse_timestamp(value: str) -> datetime:
-    """ISO 8601; a time without offset is the machine's local time. Result in UTC."""
+    """ISO 8601. With an offset, the moment in UTC; without one, the naive time as
+    written (it means the machine's local time: `to_utc` converts it when stored,
+    and keeping it naive until then keeps order fingerprints independent of TZ)."""
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise FieldError("is not an ISO 8601 date-time (2026-11-20T14:03:00+01:00)") from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
+    return moment if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """A parsed time in UTC; a naive one is taken as the machine's local time."""
     return moment.astimezone(UTC)
 
 
 def parse_day(value: str) -> date:
-    """An ISO 8601 date; a date-time is accepted and its UTC date kept."""
+    """An ISO 8601 date; of a date-time, the calendar date as written is kept."""
     text = value.strip()
     try:
         return date.fromisoformat(text)
     except ValueError:
         pass
     try:
-        return parse_timestamp(text).date()
-    except FieldError:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
         raise FieldError("is not an ISO 8601 date (2026-11-22)") from None
 
 
 def parse_int(value: str) -> int:
     text = value.strip()
-    if not re.fullmatch(r"[+-]?\d{1,9}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
         raise FieldError("is not a whole number")
     return int(text)
 
@@ -143,6 +159,7 @@ ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
     "country": parse_country,
     "currency": parse_currency,
     "email": parse_email,
+    "note": parse_note,
 }
 
 

@@ -66,10 +66,15 @@ class _Reader:
             self.problem(node, None, f"{what} must be a mapping of field: value")
             return None
         pairs = []
+        seen: dict[str, int] = {}
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode) or not self.plain(key):
                 self.problem(key, None, "a field name must be plain text")
                 continue
+            if key.value in seen:
+                self.problem(key, key.value, f"is given twice (first on line {seen[key.value]})")
+                continue
+            seen[key.value] = _line(key)
             pairs.append((key.value, value))
         return pairs
 

@@ -11,27 +11,22 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from orderops.domain.money import from_minor
+from orderops.domain.orders import ORDER_FIELDS
 from orderops.errors import NotFound
-from orderops.formats.records import currency_exponent
 from orderops.lifecycle import Action, Status
 from orderops.services.transitions import change_status
 from orderops.store.database import Database
 from orderops.store.tables import Order, OrderEvent, OrderLine
 
-RECORD_FIELDS = (
-    "order_number", "placed_at", "ship_by", "priority", "channel", "customer_name",
-    "email", "phone", "address1", "address2", "city", "region", "postal_code",
-    "country", "shipping_method", "currency", "note",
-)  # fmt: skip
-
 
 def find_order(session: Session, key: str) -> Order:
     """The order with this number, else the latest one for this e-mail address."""
+    key = key.strip()
     order = session.exec(select(Order).where(Order.order_number == key)).first()
     if order is None and "@" in key:
         order = session.exec(
             select(Order)
-            .where(func.lower(Order.email) == key.strip().lower())
+            .where(func.lower(Order.email) == key.lower())
             .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
         ).first()
     if order is None:
@@ -39,17 +34,9 @@ def find_order(session: Session, key: str) -> Order:
     return order
 
 
-def _lock_order(session: Session, number: str) -> Order:
-    order = session.exec(
-        select(Order).where(Order.order_number == number).with_for_update()
-    ).first()
-    if order is None:
-        raise NotFound(f"no order {number}")
-    return order
-
-
 def track_order(db: Database, key: str) -> dict[str, Any]:
-    """The order record, its status, lines and every event, oldest first."""
+    """The order record, its status, lines and every event, oldest first; and the
+    numbers of the customer's other orders when found by e-mail."""
     with db.transaction(write=False) as session:
         order = find_order(session, key)
         lines = session.exec(
@@ -58,23 +45,21 @@ def track_order(db: Database, key: str) -> dict[str, Any]:
         events = session.exec(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))
         ).all()
-        others = (
-            session.exec(
-                select(Order.order_number).where(
-                    Order.email == order.email, Order.id != order.id, Order.email != ""
-                )
+        others: Sequence[str] = []
+        if order.order_number != key.strip() and order.email:
+            others = session.exec(
+                select(Order.order_number)
+                .where(func.lower(Order.email) == order.email.lower(), Order.id != order.id)
+                .order_by(col(Order.placed_at))
             ).all()
-            if "@" in key and key != order.order_number
-            else []
-        )
     return order_view(order, lines, events) | {"other_orders": list(others)}
 
 
 def order_view(
     order: Order, lines: Sequence[OrderLine], events: Sequence[OrderEvent]
 ) -> dict[str, Any]:
-    exponent = currency_exponent(order.currency)
-    view: dict[str, Any] = {name: getattr(order, name) for name in RECORD_FIELDS}
+    exponent = order.currency_exponent
+    view: dict[str, Any] = {name: getattr(order, name) for name in ORDER_FIELDS}
     view["status"] = order.status
     view["hold_reason"] = order.hold_reason or None
     view["hold_until"] = order.hold_until
@@ -137,30 +122,41 @@ def list_orders(db: Database, statuses: Sequence[Status] = ()) -> list[dict[str,
 def hold_order(
     db: Database, number: str, reason: str, until: datetime | None, actor: str
 ) -> dict[str, Any]:
-    with db.transaction() as session:
-        order = _lock_order(session, number)
-        detail: dict[str, Any] = {"reason": reason}
-        if until is not None:
-            detail["until"] = until
-        transition = change_status(session, order, Action.HOLD, actor, detail)
-        order.hold_reason = reason
-        order.hold_until = until
-    return {"order_number": number, "from": transition.from_status, "to": transition.to_status}
+    detail: dict[str, Any] = {"reason": reason}
+    if until is not None:
+        detail["until"] = until
+    return _act(db, number, Action.HOLD, actor, detail, hold_reason=reason, hold_until=until)
 
 
 def release_order(db: Database, number: str, actor: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        order = _lock_order(session, number)
-        transition = change_status(session, order, Action.RELEASE, actor)
-        order.hold_reason = ""
-        order.hold_until = None
-    return {"order_number": number, "from": transition.from_status, "to": transition.to_status}
+    return _act(db, number, Action.RELEASE, actor, {})
 
 
 def cancel_order(db: Database, number: str, reason: str, actor: str) -> dict[str, Any]:
+    return _act(db, number, Action.CANCEL, actor, {"reason": reason})
+
+
+def _act(
+    db: Database,
+    number: str,
+    action: Action,
+    actor: str,
+    detail: dict[str, Any],
+    hold_reason: str = "",
+    hold_until: datetime | None = None,
+) -> dict[str, Any]:
+    """Apply one operator action to one order; a hold's reason lives only while held."""
     with db.transaction() as session:
-        order = _lock_order(session, number)
-        transition = change_status(session, order, Action.CANCEL, actor, {"reason": reason})
-        order.hold_reason = ""
-        order.hold_until = None
-    return {"order_number": number, "from": transition.from_status, "to": transition.to_status}
+        order = session.exec(
+            select(Order).where(Order.order_number == number.strip()).with_for_update()
+        ).first()
+        if order is None:
+            raise NotFound(f"no order {number}")
+        transition = change_status(session, order, action, actor, detail)
+        order.hold_reason = hold_reason
+        order.hold_until = hold_until
+    return {
+        "order_number": order.order_number,
+        "from": transition.from_status,
+        "to": transition.to_status,
+    }

@@ -19,7 +19,7 @@ from orderops import lifecycle
 from orderops.domain.money import to_minor
 from orderops.domain.orders import OrderRecord
 from orderops.errors import Conflict, InvalidInput
-from orderops.formats.records import currency_exponent
+from orderops.formats.records import currency_exponent, to_utc
 from orderops.lifecycle import Action
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.database import Database
@@ -137,7 +137,7 @@ def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
         "held_from": None,
         "hold_reason": "",
         "hold_until": None,
-        "placed_at": record.placed_at or now,
+        "placed_at": to_utc(record.placed_at) if record.placed_at else now,
         "ship_by": record.ship_by,
         "priority": record.priority,
         "channel": record.channel,
@@ -152,6 +152,7 @@ def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
         "country": record.country,
         "shipping_method": record.shipping_method,
         "currency": record.currency,
+        "currency_exponent": currency_exponent(record.currency),
         "note": record.note,
         "fingerprint": record.fingerprint,
         "received_at": now,

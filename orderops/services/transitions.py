@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from orderops import lifecycle
+from orderops.domain.json_values import json_default
 from orderops.lifecycle import Action, Status, Transition
 from orderops.store.tables import Order, OrderEvent
 
@@ -28,14 +29,8 @@ def event_values(
         "action": transition.action.value,
         "from_status": transition.from_status.value if transition.from_status else None,
         "to_status": transition.to_status.value,
-        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=_detail_value),
+        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=json_default),
     }
-
-
-def _detail_value(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return str(value)
 
 
 def change_status(

@@ -11,12 +11,20 @@ from sqlmodel import Session
 
 from orderops.errors import Conflict, DatabaseError
 from orderops.store import schema
-from orderops.store.engine import BEGIN_MODE, database_url, make_engine, use_wal
+from orderops.store.engine import (
+    BEGIN_MODE,
+    database_url,
+    make_engine,
+    refuse_if_missing,
+    use_wal,
+)
 
 
 class Database:
-    def __init__(self, db: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, db: str | None = None, *, migrate: bool = True, create: bool = True) -> None:
         self.url = database_url(db)
+        if not create:
+            refuse_if_missing(self.url)
         self.engine: Engine = make_engine(self.url)
         if migrate:
             with translated_errors(self.url):
@@ -47,6 +55,7 @@ class Database:
             Session(engine, expire_on_commit=False) as session,
             session.begin(),
         ):
+            session.connection()  # begin now: a write transaction locks before it reads
             yield session
 
     def close(self) -> None:

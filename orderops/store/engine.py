@@ -33,6 +33,8 @@ def default_path() -> Path:
 
 def database_url(db: str | None) -> str:
     """The URL for `--db` (a path or a URL), else $ORDEROPS_DB, else the default file."""
+    if db is not None and not db.strip():
+        raise UsageProblem("--db is empty: give a file path or a database URL")
     value = db or os.environ.get(ENV_DB) or ""
     if "://" in value:
         try:
@@ -48,12 +50,28 @@ def database_url(db: str | None) -> str:
     return f"sqlite:///{path}"
 
 
+def refuse_if_missing(url: str) -> None:
+    """For commands that only read: an SQLite file that does not exist is not found."""
+    from orderops.errors import NotFound
+
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).exists():
+        raise NotFound(
+            f"no database at {parsed.database}; `orderops receive` creates it "
+            "(or `orderops db upgrade`)"
+        )
+
+
 def busy_seconds() -> float:
     raw = os.environ.get(ENV_BUSY, "")
     try:
-        return float(raw) if raw else DEFAULT_BUSY_SECONDS
+        seconds = float(raw) if raw else DEFAULT_BUSY_SECONDS
     except ValueError:
-        raise UsageProblem(f"{ENV_BUSY} must be a number of seconds, not {raw!r}") from None
+        seconds = -1.0
+    if not 0 <= seconds < 86_400:
+        raise UsageProblem(f"{ENV_BUSY} must be a number of seconds from 0, not {raw!r}")
+    return seconds
 
 
 def is_sqlite(engine: Engine) -> bool:

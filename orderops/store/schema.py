@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from orderops.errors import DatabaseError
@@ -61,38 +61,67 @@ def refuse_if_newer(state: SchemaState) -> None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to head, in one write transaction (safe to race)."""
+    """Bring the schema to head in one write transaction that first takes the
+    write lock, then re-reads the version: two processes opening a new database
+    at once migrate it once, and the second finds it current."""
     from alembic import command
     from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", "orderops.store:migrations")
     with engine.begin() as connection:
+        lock_for_migration(connection)
+        state = SchemaState(_read_version(connection), HEAD)
+        refuse_if_newer(state)
+        if state.current is None:
+            refuse_if_foreign(connection)
+        if not state.pending:
+            return
+        config = Config()
+        config.set_main_option("script_location", "orderops.store:migrations")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 def ensure_current(engine: Engine) -> None:
-    """Upgrade a database that is behind; refuse one that is ahead, or not ours."""
+    """Upgrade a database that is behind; refuse one that is ahead, or not ours.
+
+    The common case, a current database, costs one read and no Alembic import.
+    """
     state = schema_state(engine)
     refuse_if_newer(state)
-    if state.current is None:
-        refuse_if_foreign(engine)
     if state.pending:
         upgrade(engine)
 
 
-def refuse_if_foreign(engine: Engine) -> None:
+def refuse_if_foreign(connection: Connection) -> None:
     """A database with tables but no orderops schema belongs to something else."""
     from sqlalchemy import inspect
 
-    tables = sorted(inspect(engine).get_table_names())
+    tables = sorted(inspect(connection).get_table_names())
     if tables:
         named = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
         raise DatabaseError(
             f"the database holds other tables ({named}) and no orderops schema; "
             "point --db at an orderops database or a new file"
         )
+
+
+def lock_for_migration(connection: Connection) -> None:
+    """SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL needs a
+    lock of its own, since DDL does not conflict until it is too late."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(7301190401)"))
+
+
+def _read_version(connection: Connection) -> str | None:
+    if "alembic_version" not in _table_names(connection):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _table_names(connection: Connection) -> list[str]:
+    from sqlalchemy import inspect
+
+    return inspect(connection).get_table_names()
 
 
 def _missing_table(exc: DBAPIError) -> bool:

@@ -44,6 +44,8 @@ class Order(SQLModel, table=True):
     country: str = Field(max_length=2)
     shipping_method: str = ""
     currency: str = Field(default="USD", max_length=3)
+    # Decimals of the currency when received: prices are counts of 10^-exponent.
+    currency_exponent: int = 2
     note: str = ""
     # sha256 of the order as received, to tell a resent order from a changed one.
     fingerprint: str = Field(max_length=64)

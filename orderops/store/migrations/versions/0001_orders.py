@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(2), nullable=False),
         sa.Column("shipping_method", sa.String(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("currency_exponent", sa.Integer(), nullable=False),
         sa.Column("note", sa.String(), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),

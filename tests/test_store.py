@@ -1,0 +1,62 @@
+"""The SQLite store: write transactions lock first, a busy database is exit 6."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import ORDER_YAML, run_orderops
+
+from orderops.store.database import Database
+
+
+def test_a_write_transaction_holds_the_write_lock_before_its_first_statement(db_path):
+    db = Database(str(db_path))
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    with db.transaction(), pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # free again once committed
+    other.execute("ROLLBACK")
+    other.close()
+    db.close()
+
+
+def test_a_read_transaction_does_not_block_writers(db_path):
+    db = Database(str(db_path))
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    with db.transaction(write=False):
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    other.close()
+    db.close()
+
+
+def test_a_busy_database_waits_then_exits_6_with_one_clear_line(db_path):
+    Database(str(db_path)).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = run_orderops(
+            "receive", "-", db=db_path, input=ORDER_YAML.encode(),
+            env={"ORDEROPS_BUSY_TIMEOUT": "0.3"},
+        )  # fmt: skip
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 6
+    assert result.stderr.startswith(b"error: the database is busy")
+    assert result.stderr.count(b"\n") == 1
+    assert b"Traceback" not in result.stderr
+    again = run_orderops("receive", "-", db=db_path, input=ORDER_YAML.encode())
+    assert again.returncode == 0 and again.stdout.startswith(b"received 1 order")
+
+
+def test_a_bad_busy_timeout_is_bad_usage(db_path):
+    result = run_orderops(
+        "receive", "-", db=db_path, input=ORDER_YAML.encode(), env={"ORDEROPS_BUSY_TIMEOUT": "-1"}
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == b"error: ORDEROPS_BUSY_TIMEOUT must be a number of seconds from 0, not '-1'\n"
+    )
