@@ -222,7 +222,7 @@ def _plan(layout: CsvLayout, header: list[str], name: str) -> tuple[_Plan | None
 
     order, line = place(layout.order_columns), place(layout.line_columns)
     present = {column.field for column, _ in order + line}
-    for field in ("order_number", *REQUIRED_ORDER_FIELDS, "sku", "qty"):
+    for field in dict.fromkeys(("order_number", *REQUIRED_ORDER_FIELDS, "sku", "qty")):
         if field not in present and not any(p.column == field for p in problems):
             wanted = " or ".join(f"'{n}'" for n in layout.column(field).names)
             problems.append(
@@ -373,7 +373,11 @@ def _merge(group: _Group, values: tuple[str, ...], line: int, plan: _Plan) -> No
 
 
 def _finish(group: _Group, layout: CsvLayout, plan: _Plan, header: tuple[str, ...]) -> ReadOrder:
-    read = judge_order(group.raw, layout.name, group.problems, plan.display)
+    if group.problems and not group.raw.lines:
+        # Only malformed rows: what they lack is said already.
+        read = ReadOrder(group.raw.source, layout.name, None, group.problems, group.raw)
+    else:
+        read = judge_order(group.raw, layout.name, group.problems, plan.display)
     read.rows = group.rows
     read.header = header
     read.row_count = len(group.rows)

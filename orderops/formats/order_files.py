@@ -59,6 +59,11 @@ def read_file(path: str, format: str | None = None) -> Iterator[ReadOrder]:
     with _open_text(path) as stream:
         try:
             first = stream.readline()
+            if first == "":
+                why = "is empty: no header, no orders"
+                yield ReadOrder(name, format or "?", None, [Problem(name, 1, None, None, why)],
+                                fatal=True)  # fmt: skip
+                return
             chosen = format or detect_format(path, first)
             if chosen == "yaml":
                 yield from _read_yaml(name, first + stream.read())

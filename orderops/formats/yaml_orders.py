@@ -74,10 +74,10 @@ class _Reader:
         return pairs
 
     def scalar(self, node: yaml.Node, column: str) -> str | None:
+        if not self.plain(node):
+            return None
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, column, "must be a single value")
-            return None
-        if not self.plain(node):
             return None
         # A bare `~` or `null` means "not given", as an empty value does.
         if node.style is None and node.value in ("~", "null", "Null", "NULL"):
