@@ -26,9 +26,7 @@ def test_the_same_file_twice_adds_nothing_the_second_time(cli, rows) -> None:
     assert rows("SELECT count(*) FROM order_events") == [(2,)]
 
 
-def test_the_summary_counts_new_and_skipped_orders_with_thousands_separators(
-    cli, tmp_path
-) -> None:
+def test_the_summary_counts_new_and_skipped_orders_with_thousands_separators(cli, tmp_path) -> None:
     first = "".join(f"{n},Ada,1 Road,London,GB,TEA,1,1.00\n" for n in range(1, 41))
     assert cli("receive", str(write_csv(tmp_path, first, "a.csv"))).exit_code == 0
     body = first + "".join(
@@ -78,7 +76,11 @@ def test_update_applies_changes_to_orders_not_yet_picked_and_records_an_event(
 def test_update_keeps_a_held_order_on_hold(cli, rows, tmp_path) -> None:
     cli("receive", str(write_csv(tmp_path, "1,Ada,1 Road,London,GB,TEA,1,1.00\n", "a.csv")))
     assert cli("hold", "1", "--reason", "address check").exit_code == 0
-    result = cli("receive", "--update", str(write_csv(tmp_path, "1,Ada,2 Road,London,GB,TEA,1,1.00\n", "b.csv")))
+    result = cli(
+        "receive",
+        "--update",
+        str(write_csv(tmp_path, "1,Ada,2 Road,London,GB,TEA,1,1.00\n", "b.csv")),
+    )
     assert result.exit_code == 0, result.output
     assert rows("SELECT address1, status, held_from FROM orders") == [
         ("2 Road", "on_hold", "received")
@@ -116,7 +118,9 @@ def test_dry_run_still_refuses_a_bad_file(cli, rows) -> None:
 
 def test_json_summary_for_scripts(cli) -> None:
     cli("receive", str(FIXTURES / "woocommerce.csv"))
-    result = cli("receive", "--json", str(FIXTURES / "woocommerce.csv"), str(FIXTURES / "shopify.csv"))
+    result = cli(
+        "receive", "--json", str(FIXTURES / "woocommerce.csv"), str(FIXTURES / "shopify.csv")
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["received"] == 2 and summary["lines"] == 3 and summary["skipped"] == 2
@@ -176,7 +180,14 @@ def test_skip_invalid_writes_yaml_rejects_for_a_yaml_file(cli, rows, tmp_path, o
 def test_skip_invalid_still_refuses_a_file_it_cannot_read(cli, rows, tmp_path) -> None:
     rejects = tmp_path / "rejects.csv"
     bad = FIXTURES / "bad" / "missing_column.csv"
-    result = cli("receive", "--skip-invalid", "--rejects", str(rejects), str(FIXTURES / "generic.csv"), str(bad))
+    result = cli(
+        "receive",
+        "--skip-invalid",
+        "--rejects",
+        str(rejects),
+        str(FIXTURES / "generic.csv"),
+        str(bad),
+    )
     assert result.exit_code == 4
     assert rows("SELECT count(*) FROM orders") == [(0,)]
     assert not rejects.exists()

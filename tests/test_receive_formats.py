@@ -58,8 +58,17 @@ def test_shopify_export_maps_its_columns_onto_the_order(cli, rows) -> None:
     assert jo["postal_code"] == "01067"  # the leading apostrophe is Shopify's, not the zip's
     assert jo["phone"] == "+49 30 1234567"
     assert jo["placed_at"] == "2025-10-07 07:50:26"  # 09:50:26 +0200
-    assert (jo["city"], jo["region"], jo["country"], jo["currency"]) == ("Berlin", "BE", "DE", "EUR")
-    assert (jo["shipping_method"], jo["channel"], jo["note"]) == ("DHL Paket", "web", "Bitte klingeln")
+    assert (jo["city"], jo["region"], jo["country"], jo["currency"]) == (
+        "Berlin",
+        "BE",
+        "DE",
+        "EUR",
+    )
+    assert (jo["shipping_method"], jo["channel"], jo["note"]) == (
+        "DHL Paket",
+        "web",
+        "Bitte klingeln",
+    )
     assert line_rows(rows, "1001") == [
         ("TEA-EARLGREY-100", "Earl Grey 100 g", 2, 650),
         ("TEAPOT-GLASS", "Teekanne", 1, 2840),
@@ -88,7 +97,11 @@ def test_woocommerce_export_joins_first_and_last_name(cli, rows) -> None:
     assert (li["city"], li["region"], li["postal_code"], li["country"]) == (
         "Shanghai", "SH", "200001", "CN",
     )  # fmt: skip
-    assert (li["email"], li["currency"], li["note"]) == ("li@example.com", "CNY", "Leave at the door")
+    assert (li["email"], li["currency"], li["note"]) == (
+        "li@example.com",
+        "CNY",
+        "Leave at the door",
+    )
     assert line_rows(rows, "7001") == [
         ("OOLONG-100", "Oolong 100 g", 2, 4500),
         ("CUP-SET", "Tea cups, set of 4", 1, 2800),

@@ -71,7 +71,10 @@ def test_every_bad_row_is_listed_the_first_twenty_then_a_count(cli, rows, tmp_pa
     lines = result.stderr.splitlines()
     assert lines[0] == f"error: {path}:2: column 'qty': value 'x': is not a whole number"
     assert lines[19] == f"error: {path}:40: column 'qty': value 'x': is not a whole number"
-    assert lines[20:] == ["error: ... and 10 more", "error: 30 problems in the input; nothing was written"]
+    assert lines[20:] == [
+        "error: ... and 10 more",
+        "error: 30 problems in the input; nothing was written",
+    ]
     assert rows("SELECT count(*) FROM orders") == [(0,)]
 
 
