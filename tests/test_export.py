@@ -129,7 +129,7 @@ def _orders(draw: st.DrawFn) -> list[OrderRecord]:
     for number in numbers:
         currency = draw(st.sampled_from(_CURRENCIES))
         exponent = currency_exponent(currency)
-        price = st.none() | st.integers(0, 10**7).map(lambda m: from_minor(m, exponent))
+        price = st.none() | st.integers(0, 10**7).map(lambda m, e=exponent: from_minor(m, e))
         lines = draw(
             st.lists(
                 st.builds(OrderLine, sku=_required, qty=st.integers(1, 10**6), name=_text,

@@ -1,4 +1,4 @@
-"""Bad input refuses the whole run: exit 4, every bad row named by file and line, nothing written."""
+"""Bad input refuses the whole run: exit 4, every bad row by file and line, nothing written."""
 
 from __future__ import annotations
 
