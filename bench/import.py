@@ -30,18 +30,36 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADER = (
-    "order_number,placed_at,ship_by,priority,channel,customer_name,email,phone,address1,"
-    "address2,city,region,postal_code,country,shipping_method,currency,note,"
-    "sku,name,qty,unit_price"
-).split(",")
+HEADER = [
+    "order_number",
+    "placed_at",
+    "ship_by",
+    "priority",
+    "channel",
+    "customer_name",
+    "email",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "shipping_method",
+    "currency",
+    "note",
+    "sku",
+    "name",
+    "qty",
+    "unit_price",
+]
 
 FIRST = ["Ada", "Grace", "Émilie", "Alan", "Katherine", "Jö", "Li", "Ole", "Mary", "Sam"]
 LAST = ["Lovelace", "Hopper", "du Châtelet", "Turing", "Johnson", "Müller", "Wei", "Nordmann"]
 CITIES = [("London", "GB", "GBP"), ("Paris", "FR", "EUR"), ("Berlin", "DE", "EUR"),
           ("Boston", "US", "USD"), ("Tokyo", "JP", "JPY"), ("Oslo", "NO", "NOK")]  # fmt: skip
 
-RAW_SCRIPT = r'''
+RAW_SCRIPT = r"""
 import csv, itertools, sqlite3, sys
 from decimal import Decimal
 
@@ -87,7 +105,7 @@ with open(sys.argv[1], newline="", encoding="utf-8-sig") as file:
             orders, lines, events = [], [], []
     flush(orders, lines, events)
 connection.execute("COMMIT")
-'''
+"""
 
 
 def generate(path: Path, orders: int, seed: int = 20261126) -> int:

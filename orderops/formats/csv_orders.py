@@ -309,7 +309,10 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
         if not any(cells):
             continue
         if unescape and "'" in "".join(cells):
-            cells = [unescape_cell(cell) for cell in cells]
+            cells = [
+                cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in _ESCAPED_STARTS else cell
+                for cell in cells
+            ]
         if len(cells) == width:
             values = order_values(cells)
             key = values[key_position].strip()

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -193,6 +194,15 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+# Parsed values by field and text, for the fields whose values repeat across orders.
+_CACHE_SIZE = 4096
+_PARSED: dict[str, dict[str, Any]] = {
+    name: {}
+    for name in ORDER_FIELDS
+    if name not in ("order_number", "placed_at", "email", "phone", "customer_name", "note")
+}
+
+
 def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
     """Check every field of `raw`; the record, or None and every problem found.
 
@@ -207,7 +217,16 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
 
     values: dict[str, Any] = {}
     parsers = _PARSERS
+    caches = _PARSED
     for name, text in raw.fields.items():
+        # Most fields of a day's orders repeat (country, city, currency...):
+        # each distinct text is judged once.
+        cache = caches.get(name)
+        if cache is not None:
+            value = cache.get(text)
+            if value is not None:
+                values[name] = value
+                continue
         parser = parsers.get(name)
         if parser is None:
             problem(raw.field_lines.get(name, raw.line), name, None,
@@ -216,9 +235,14 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
         if not text or text.isspace():
             continue
         try:
-            values[name] = parser(text)
+            value = values[name] = parser(text)
         except FieldError as exc:
             problem(raw.field_lines.get(name, raw.line), name, text, str(exc))
+            continue
+        if cache is not None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[text] = value
     for name in REQUIRED_ORDER_FIELDS:
         if name not in values and not any(p.column == name for p in problems):
             problem(raw.line, name, None, "is required")
@@ -257,14 +281,40 @@ def _build_line(
     ):
         try:
             return OrderLine(
-                parse_text(sku),
-                parse_qty(qty),
-                parse_text(name) if name else "",
-                parse_amount(price, exponent) if price and not price.isspace() else None,
+                _cached(_TEXTS, sku, parse_text),
+                _cached(_QUANTITIES, qty, parse_qty),
+                _cached(_TEXTS, name, parse_text) if name else "",
+                _price(price, exponent) if price and not price.isspace() else None,
             )
         except (FieldError, MoneyError):
             pass  # found and said again, with its column, below
     return _line_problems(raw, exponent, currency, problem)
+
+
+_TEXTS: dict[str, str] = {}
+_QUANTITIES: dict[str, int] = {}
+_PRICES: dict[tuple[str, int], Decimal] = {}
+
+
+def _cached(cache: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:
+    value = cache.get(text)
+    if value is None:
+        value = parse(text)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[text] = value
+    return value
+
+
+def _price(text: str, exponent: int) -> Decimal:
+    key = (text, exponent)
+    value = _PRICES.get(key)
+    if value is None:
+        value = parse_amount(text, exponent)
+        if len(_PRICES) >= _CACHE_SIZE:
+            _PRICES.clear()
+        _PRICES[key] = value
+    return value
 
 
 def _line_problems(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring as encode_string
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -355,7 +356,9 @@ def _insert(connection: Connection, records: list[OrderRecord], actor: str, now:
     event_rows: list[dict[str, Any]] = []
     for order_id, record in zip(ids, records, strict=True):
         line_rows.extend(_line_values(order_id, record))
-        event_rows.append(event_values(order_id, transition, actor, now, {"source": record.source}))
+        # The JSON of {"source": ...}, written directly: one per order of a large file.
+        detail = f'{{"source": {encode_string(record.source)}}}'
+        event_rows.append(event_values(order_id, transition, actor, now, {}, detail))
     insert_rows(connection, ORDER_LINES, line_rows)
     insert_rows(connection, ORDER_EVENTS, event_rows)
 

@@ -50,7 +50,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     for position, name in enumerate(names):
         bind = table.c[name].type.bind_processor(connection.dialect)
         if bind is not None:
-            convert.append((position, bind))
+            convert.append((position, _remember_last(bind)))
     pick = itemgetter(*names)
     if convert:
         values = []
@@ -64,3 +64,15 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     columns = ", ".join(names)
     marks = ", ".join("?" * len(names))
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", values)
+
+
+def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process`, skipped when the value is the one just seen (received_at is on every row)."""
+    last: list[Any] = [object(), None]
+
+    def remembered(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return remembered
