@@ -17,6 +17,15 @@ class OrderLine:
     name: str = ""
     unit_price: Decimal | None = None
 
+    @cached_property
+    def content(self) -> str:
+        """The line as the order's fingerprint writes it (lines are shared, so cached)."""
+        text = _string
+        return (
+            f'{{"name": {text(self.name)}, "qty": {self.qty}, "sku": {text(self.sku)}, '
+            f'"unit_price": {_optional(self.unit_price)}}}'
+        )
+
 
 @dataclass(frozen=True)
 class OrderRecord:
@@ -58,11 +67,7 @@ class OrderRecord:
         route cost more than validating the order (a test keeps both equal).
         """
         text = _string
-        lines = ", ".join(
-            f'{{"name": {text(line.name)}, "qty": {line.qty}, "sku": {text(line.sku)}, '
-            f'"unit_price": {_optional(line.unit_price)}}}'
-            for line in self.lines
-        )
+        lines = ", ".join([line.content for line in self.lines])
         content = (
             f'{{"address1": {text(self.address1)}, "address2": {text(self.address2)}, '
             f'"channel": {text(self.channel)}, "city": {text(self.city)}, '

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -272,49 +271,34 @@ def _build_line(
     fields = raw.fields
     sku, qty = fields.get("sku"), fields.get("qty")
     name, price = fields.get("name"), fields.get("unit_price")
+    # A shop sells the same few thousand SKUs at the same prices all day:
+    # each distinct line is judged once (OrderLine is immutable, so shared).
+    key = (sku, qty, name, price, exponent, len(fields))
+    line = _LINES.get(key)
+    if line is not None:
+        return line
     # The good path: the four known fields, nothing else.
-    if (
-        sku
-        and qty
-        and not sku.isspace()
-        and len(fields) == (2 + (name is not None) + (price is not None))
-    ):
+    known = 2 + (name is not None) + (price is not None)
+    if sku and qty and not sku.isspace() and len(fields) == known:
         try:
-            return OrderLine(
-                _cached(_TEXTS, sku, parse_text),
-                _cached(_QUANTITIES, qty, parse_qty),
-                _cached(_TEXTS, name, parse_text) if name else "",
-                _price(price, exponent) if price and not price.isspace() else None,
+            line = OrderLine(
+                parse_text(sku),
+                parse_qty(qty),
+                parse_text(name) if name else "",
+                parse_amount(price, exponent) if price and not price.isspace() else None,
             )
         except (FieldError, MoneyError):
             pass  # found and said again, with its column, below
+        else:
+            if len(_LINES) >= _LINE_CACHE_SIZE:
+                _LINES.clear()
+            _LINES[key] = line
+            return line
     return _line_problems(raw, exponent, currency, problem)
 
 
-_TEXTS: dict[str, str] = {}
-_QUANTITIES: dict[str, int] = {}
-_PRICES: dict[tuple[str, int], Decimal] = {}
-
-
-def _cached(cache: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:
-    value = cache.get(text)
-    if value is None:
-        value = parse(text)
-        if len(cache) >= _CACHE_SIZE:
-            cache.clear()
-        cache[text] = value
-    return value
-
-
-def _price(text: str, exponent: int) -> Decimal:
-    key = (text, exponent)
-    value = _PRICES.get(key)
-    if value is None:
-        value = parse_amount(text, exponent)
-        if len(_PRICES) >= _CACHE_SIZE:
-            _PRICES.clear()
-        _PRICES[key] = value
-    return value
+_LINE_CACHE_SIZE = 50_000
+_LINES: dict[tuple[str | None, str | None, str | None, str | None, int, int], OrderLine] = {}
 
 
 def _line_problems(

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
 from json.encoder import encode_basestring as encode_string
 from typing import Any, Protocol
 
@@ -401,9 +403,14 @@ def _line_values(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
             "sku": line.sku,
             "name": line.name,
             "qty": line.qty,
-            "unit_price_minor": (
-                None if line.unit_price is None else to_minor(line.unit_price, exponent)
-            ),
+            "unit_price_minor": None
+            if line.unit_price is None
+            else _minor(line.unit_price, exponent),
         }
         for number, line in enumerate(record.lines, start=1)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _minor(amount: Decimal, exponent: int) -> int:
+    return to_minor(amount, exponent)
