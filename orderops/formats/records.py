@@ -187,18 +187,13 @@ ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-_ORDER_FIELD_SET = frozenset(ORDER_FIELDS)
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    name: ORDER_PARSERS.get(name, parse_text) for name in ORDER_FIELDS
-}
-
-
-# Parsed values by field and text, for the fields whose values repeat across orders.
+# Each order field's parser, and its cache of parsed values by text for the
+# fields whose values repeat across orders (None for those that rarely do).
 _CACHE_SIZE = 4096
-_PARSED: dict[str, dict[str, Any]] = {
-    name: {}
+_UNIQUE = ("order_number", "placed_at", "email", "phone", "customer_name", "note")
+_JUDGES: dict[str, tuple[Callable[[str], Any], dict[str, Any] | None]] = {
+    name: (ORDER_PARSERS.get(name, parse_text), None if name in _UNIQUE else {})
     for name in ORDER_FIELDS
-    if name not in ("order_number", "placed_at", "email", "phone", "customer_name", "note")
 }
 
 
@@ -215,22 +210,21 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
         problems.append(Problem(source, line, column, value, why))
 
     values: dict[str, Any] = {}
-    parsers = _PARSERS
-    caches = _PARSED
+    judges = _JUDGES
     for name, text in raw.fields.items():
+        judge = judges.get(name)
+        if judge is None:
+            problem(raw.field_lines.get(name, raw.line), name, None,
+                    "is not a field of the order record")  # fmt: skip
+            continue
         # Most fields of a day's orders repeat (country, city, currency...):
         # each distinct text is judged once.
-        cache = caches.get(name)
+        parser, cache = judge
         if cache is not None:
             value = cache.get(text)
             if value is not None:
                 values[name] = value
                 continue
-        parser = parsers.get(name)
-        if parser is None:
-            problem(raw.field_lines.get(name, raw.line), name, None,
-                    "is not a field of the order record")  # fmt: skip
-            continue
         if not text or text.isspace():
             continue
         try:

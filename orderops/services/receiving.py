@@ -365,10 +365,13 @@ def _insert(connection: Connection, records: list[OrderRecord], actor: str, now:
     insert_rows(connection, ORDER_EVENTS, event_rows)
 
 
+_RECEIVED = lifecycle.Status.RECEIVED.value
+
+
 def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
     return {
         "order_number": record.order_number,
-        "status": lifecycle.Status.RECEIVED.value,
+        "status": _RECEIVED,
         "held_from": None,
         "hold_reason": "",
         "hold_until": None,
