@@ -32,14 +32,14 @@ _SPACED_OFFSET = re.compile(r"\s*([+-])(\d{2}):?(\d{2})$")
 _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
-@dataclass
+@dataclass(slots=True)
 class RawLine:
     line: int
     fields: dict[str, str]
     field_lines: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawOrder:
     source: str
     line: int
@@ -334,7 +334,7 @@ def _line_problems(
     return OrderLine(**values) if ok else None
 
 
-@dataclass
+@dataclass(slots=True)
 class ReadOrder:
     """One order as read from a file: its record if it is good, else its problems.
 

@@ -356,11 +356,13 @@ def _insert(connection: Connection, records: list[OrderRecord], actor: str, now:
     ids = insert_orders(connection, [_order_values(r, now) for r in records])
     line_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
+    # Every event of the batch is the same but for its order and source.
+    event = event_values(0, transition, actor, now, {})
     for order_id, record in zip(ids, records, strict=True):
         line_rows.extend(_line_values(order_id, record))
         # The JSON of {"source": ...}, written directly: one per order of a large file.
         detail = f'{{"source": {encode_string(record.source)}}}'
-        event_rows.append(event_values(order_id, transition, actor, now, {}, detail))
+        event_rows.append({**event, "order_id": order_id, "detail": detail})
     insert_rows(connection, ORDER_LINES, line_rows)
     insert_rows(connection, ORDER_EVENTS, event_rows)
 

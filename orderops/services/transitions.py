@@ -18,17 +18,9 @@ def utcnow() -> datetime:
 
 
 def event_values(
-    order_id: int,
-    transition: Transition,
-    actor: str,
-    at: datetime,
-    detail: dict[str, Any],
-    detail_json: str | None = None,
+    order_id: int, transition: Transition, actor: str, at: datetime, detail: dict[str, Any]
 ) -> dict[str, Any]:
-    """The order_events row recording `transition` (also used by bulk inserts).
-
-    Bulk inserts may pass `detail` already written as JSON.
-    """
+    """The order_events row recording `transition` (also used by bulk inserts)."""
     return {
         "order_id": order_id,
         "at": at,
@@ -36,9 +28,7 @@ def event_values(
         "action": transition.action.value,
         "from_status": transition.from_status.value if transition.from_status else None,
         "to_status": transition.to_status.value,
-        "detail": detail_json
-        if detail_json is not None
-        else json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
+        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
     }
 
 
