@@ -74,6 +74,9 @@ def test_sigkill_part_way_leaves_all_or_none_and_a_rerun_leaves_one_copy(tmp_pat
     assert counts(db) == (ORDERS, 2 * ORDERS, ORDERS)
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        # After a large import the planner's statistics were refreshed.
+        stats = connection.execute("SELECT tbl FROM sqlite_stat1").fetchall()
+        assert ("orders",) in stats and ("order_lines",) in stats
         assert connection.execute(
             "SELECT count(*) FROM (SELECT order_number FROM orders GROUP BY order_number "
             "HAVING count(*) > 1)"
