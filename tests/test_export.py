@@ -216,3 +216,14 @@ def test_money_keeps_its_exact_decimals_through_a_round_trip(cli, tmp_path) -> N
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
     assert cli("receive", str(path)).exit_code == 0
     assert cli("export", "orders").stdout_bytes.decode().split("\r\n")[1].endswith(",TEA,,1,1.250")
+
+
+def test_since_an_orders_exact_placed_time_includes_it(cli) -> None:
+    # Bulk rows store times exactly as Core does, so SQL comparisons agree.
+    cli("receive", str(FIXTURES / "shopify.csv"))
+    result = cli("export", "orders", "--since", "2025-10-07T07:50:26Z")
+    assert [row.split(",")[0] for row in result.stdout_bytes.decode().split("\r\n")[1:-1]] == [
+        "1001", "1001", "1002",
+    ]  # fmt: skip
+    result = cli("export", "orders", "--until", "2025-10-07T07:50:26Z")
+    assert result.stdout_bytes.decode().count("\r\n") == 1  # the header only

@@ -48,7 +48,11 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     names = list(rows[0])
     convert: list[tuple[int, Callable[[Any], Any]]] = []
     for position, name in enumerate(names):
-        bind = table.c[name].type.bind_processor(connection.dialect)
+        # The dialect's own type (SQLite's DATETIME writes "2026-11-20 13:03:00.000000"),
+        # so that these rows read and compare like rows written through Core.
+        bind = (
+            table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        )
         if bind is not None:
             convert.append((position, _remember_last(bind)))
     pick = itemgetter(*names)
