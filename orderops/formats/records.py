@@ -154,9 +154,8 @@ def parse_email(value: str) -> str:
     text = value.strip()
     # Fast path for bulk files: a plain local part, and a domain checked once.
     local, at, domain = text.rpartition("@")
-    plain = at and text.isascii() and len(text) <= 254 and len(local) <= 64
-    plain = plain and _PLAIN_LOCAL.fullmatch(local)
-    if plain and _domain_is_valid(domain):
+    short = bool(at) and text.isascii() and len(text) <= 254 and len(local) <= 64
+    if short and _PLAIN_LOCAL.fullmatch(local) and _domain_is_valid(domain):
         return text
     from email_validator import EmailNotValidError, validate_email
 
