@@ -114,3 +114,29 @@ def test_a_large_file_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None
     assert b"receiving" in shown
     assert process.stdout is not None
     assert process.stdout.read().decode() == f"received {ORDERS:,} orders ({2 * ORDERS:,} lines)\n"
+
+
+@pytest.mark.slow
+def test_two_processes_receiving_the_same_file_leave_one_copy(tmp_path: Path) -> None:
+    db = tmp_path / "orderops.db"
+    big = tmp_path / "big.csv"
+    write_large_csv(big)
+    assert run_orderops("db", "upgrade", db=db).returncode == 0
+    env = {**os.environ, "ORDEROPS_DB": str(db)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "orderops", "receive", str(big)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    said = sorted(out.decode() for out, _ in outputs)
+    assert said == [
+        f"received 0 orders (0 lines), skipped {ORDERS:,} already received\n",
+        f"received {ORDERS:,} orders ({2 * ORDERS:,} lines)\n",
+    ]
+    assert counts(db) == (ORDERS, 2 * ORDERS, ORDERS)
