@@ -275,7 +275,7 @@ class _Run:
             del values["placed_at"]
         connection.execute(update(ORDERS).where(ORDERS.c.id == found.id).values(values))
         connection.execute(delete(ORDER_LINES).where(ORDER_LINES.c.order_id == found.id))
-        connection.execute(insert(ORDER_LINES), _line_values(found.id, record))
+        insert_rows(connection, ORDER_LINES, LINE_COLUMNS, _line_rows(found.id, record))
         detail = {"source": record.source, "changed": changes}
         connection.execute(
             insert(ORDER_EVENTS),
@@ -340,10 +340,7 @@ def _changed_fields(connection: Connection, order_id: int, record: OrderRecord) 
         .where(ORDER_LINES.c.order_id == order_id)
         .order_by(ORDER_LINES.c.line_no)
     ).all()  # fmt: skip
-    new_lines = [
-        (v["sku"], v["name"], v["qty"], v["unit_price_minor"])
-        for v in _line_values(order_id, record)
-    ]
+    new_lines = [row[2:] for row in _line_rows(order_id, record)]
     if [tuple(row) for row in old_lines] != new_lines:
         changes.append("lines")
     return changes
@@ -353,65 +350,61 @@ def _insert(connection: Connection, records: list[OrderRecord], actor: str, now:
     if not records:
         return
     transition = lifecycle.apply("", None, Action.RECEIVE)
-    ids = insert_orders(connection, [_order_values(r, now) for r in records])
-    line_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
+    ids = insert_orders(connection, ORDER_COLUMNS, [_order_row(r, now) for r in records])
+    line_rows: list[tuple[Any, ...]] = []
+    event_rows: list[tuple[Any, ...]] = []
     # Every event of the batch is the same but for its order and source.
     event = event_values(0, transition, actor, now, {})
+    at, action, from_status, to_status = (
+        event["at"], event["action"], event["from_status"], event["to_status"],
+    )  # fmt: skip
     for order_id, record in zip(ids, records, strict=True):
-        line_rows.extend(_line_values(order_id, record))
+        line_rows.extend(_line_rows(order_id, record))
         # The JSON of {"source": ...}, written directly: one per order of a large file.
         detail = f'{{"source": {encode_string(record.source)}}}'
-        event_rows.append({**event, "order_id": order_id, "detail": detail})
-    insert_rows(connection, ORDER_LINES, line_rows)
-    insert_rows(connection, ORDER_EVENTS, event_rows)
+        event_rows.append((order_id, at, actor, action, from_status, to_status, detail))
+    insert_rows(connection, ORDER_LINES, LINE_COLUMNS, line_rows)
+    insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, event_rows)
 
 
 _RECEIVED = lifecycle.Status.RECEIVED.value
+ORDER_COLUMNS = (
+    "order_number", "status", "held_from", "hold_reason", "hold_until", "placed_at", "ship_by",
+    "priority", "channel", "customer_name", "email", "phone", "address1", "address2", "city",
+    "region", "postal_code", "country", "shipping_method", "currency", "note", "fingerprint",
+    "received_at", "updated_at",
+)  # fmt: skip
+LINE_COLUMNS = ("order_id", "line_no", "sku", "name", "qty", "unit_price_minor")
+EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
+
+
+def _order_row(record: OrderRecord, now: datetime) -> tuple[Any, ...]:
+    """The orders row of a newly received `record`, in ORDER_COLUMNS order."""
+    return (
+        record.order_number, _RECEIVED, None, "", None, record.placed_at or now,
+        record.ship_by, record.priority, record.channel, record.customer_name, record.email,
+        record.phone, record.address1, record.address2, record.city, record.region,
+        record.postal_code, record.country, record.shipping_method, record.currency,
+        record.note, record.fingerprint, now, now,
+    )  # fmt: skip
 
 
 def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "order_number": record.order_number,
-        "status": _RECEIVED,
-        "held_from": None,
-        "hold_reason": "",
-        "hold_until": None,
-        "placed_at": record.placed_at or now,
-        "ship_by": record.ship_by,
-        "priority": record.priority,
-        "channel": record.channel,
-        "customer_name": record.customer_name,
-        "email": record.email,
-        "phone": record.phone,
-        "address1": record.address1,
-        "address2": record.address2,
-        "city": record.city,
-        "region": record.region,
-        "postal_code": record.postal_code,
-        "country": record.country,
-        "shipping_method": record.shipping_method,
-        "currency": record.currency,
-        "note": record.note,
-        "fingerprint": record.fingerprint,
-        "received_at": now,
-        "updated_at": now,
-    }
+    return dict(zip(ORDER_COLUMNS, _order_row(record, now), strict=True))
 
 
-def _line_values(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
+def _line_rows(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:
+    """The order_lines rows of `record`, in LINE_COLUMNS order."""
     exponent = currency_exponent(record.currency)
     return [
-        {
-            "order_id": order_id,
-            "line_no": number,
-            "sku": line.sku,
-            "name": line.name,
-            "qty": line.qty,
-            "unit_price_minor": None
-            if line.unit_price is None
-            else _minor(line.unit_price, exponent),
-        }
+        (
+            order_id,
+            number,
+            line.sku,
+            line.name,
+            line.qty,
+            None if line.unit_price is None else _minor(line.unit_price, exponent),
+        )  # fmt: skip
         for number, line in enumerate(record.lines, start=1)
     ]
 
