@@ -302,6 +302,7 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
     width = len(header)
     unescape = layout.unescape
     order_values, key_position = plan.order_values, plan.key_position
+    order_fields, line_fields, line_values = plan.order_fields, plan.line_fields, plan.line_values
     group: _Group | None = None
     end = reader.line_num
     for cells in reader:
@@ -331,15 +332,13 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
             continue
         if len(group.rows) == 1:
             group.first = values
-            group.raw.fields = {
-                field: value
-                for field, value in zip(plan.order_fields, values, strict=True)
-                if value and not value.isspace()
-            }
+            # Empty values stay: build_order passes over them, as "not given".
+            group.raw.fields = dict(zip(order_fields, values, strict=True))
         elif values != group.first:
             _merge(group, values, start, plan)
-        line_fields = dict(zip(plan.line_fields, plan.line_values(cells), strict=True))
-        group.raw.lines.append(RawLine(start, line_fields))
+        group.raw.lines.append(
+            RawLine(start, dict(zip(line_fields, line_values(cells), strict=True)))
+        )
     if group is not None:
         yield _finish(group, layout, plan, header)
     else:
@@ -359,7 +358,7 @@ def _merge(group: _Group, values: tuple[str, ...], line: int, plan: _Plan) -> No
         if not value or value.isspace():
             continue
         first = fields.get(field)
-        if first is None:
+        if not first or first.isspace():
             fields[field] = value
             field_lines[field] = line
         elif first.strip() != value.strip():

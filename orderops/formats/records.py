@@ -217,6 +217,8 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
             problem(raw.field_lines.get(name, raw.line), name, None,
                     "is not a field of the order record")  # fmt: skip
             continue
+        if not text:
+            continue
         # Most fields of a day's orders repeat (country, city, currency...):
         # each distinct text is judged once.
         parser, cache = judge
@@ -225,7 +227,7 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
             if value is not None:
                 values[name] = value
                 continue
-        if not text or text.isspace():
+        if text.isspace():
             continue
         try:
             value = values[name] = parser(text)
