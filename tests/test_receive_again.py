@@ -197,3 +197,20 @@ def test_skip_invalid_needs_a_rejects_file(cli) -> None:
     result = cli("receive", "--skip-invalid", str(FIXTURES / "generic.csv"))
     assert result.exit_code == 2
     assert "--skip-invalid needs --rejects FILE" in result.stderr
+
+
+def test_an_export_received_again_into_the_same_database_changes_nothing(
+    cli, rows, tmp_path
+) -> None:
+    # 1,Ada... has no placed_at: it is stamped with the time it was received,
+    # and the export writes that time.
+    cli("receive", str(write_csv(tmp_path, "1,Ada,1 Road,London,GB,TEA,1,1.00\n")))
+    cli("receive", str(FIXTURES / "shopify.csv"))
+    exported = tmp_path / "export.csv"
+    assert cli("export", "orders", "-o", str(exported)).exit_code == 0
+    again = cli("receive", str(exported))
+    assert again.exit_code == 0, again.output
+    assert (
+        again.stdout == "received 0 orders (0 lines), skipped 3 already received (1001, 1002, 1)\n"
+    )
+    assert rows("SELECT count(*) FROM order_events") == [(3,)]

@@ -12,7 +12,7 @@ is reported), and the transaction is rolled back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -149,6 +149,15 @@ class _Known:
     fingerprint: str
     status: str
     held_from: str | None
+    placed_at: datetime
+
+
+def _same_but_placed_at(record: OrderRecord, found: _Known) -> bool:
+    """An order received without placed_at (so stamped with the time it came), now
+    sent with that very time, as `export` writes it: the same order."""
+    if record.placed_at is None or record.placed_at != found.placed_at:
+        return False
+    return replace(record, placed_at=None).fingerprint == found.fingerprint
 
 
 class _Run:
@@ -225,7 +234,7 @@ class _Run:
             in_batch[number] = record.fingerprint
             if found is None:
                 new.append(record)
-            elif found.fingerprint == record.fingerprint:
+            elif found.fingerprint == record.fingerprint or _same_but_placed_at(record, found):
                 summary.skipped += 1
                 self.name(summary.skipped_numbers, number)
             elif self.options.update:
@@ -310,9 +319,10 @@ def _known(connection: Connection, numbers: list[str]) -> dict[str, _Known]:
             ORDERS.c.fingerprint,
             ORDERS.c.status,
             ORDERS.c.held_from,
+            ORDERS.c.placed_at,
         ).where(ORDERS.c.order_number.in_(numbers))
     )
-    return {number: _Known(id_, fp, status, held) for number, id_, fp, status, held in rows}
+    return {row[0]: _Known(*row[1:]) for row in rows}
 
 
 def _changed_message(changed: list[OrderRecord]) -> str:
