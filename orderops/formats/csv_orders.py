@@ -310,6 +310,7 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
         if not any(cells):
             continue
         if unescape and "'" in "".join(cells):
+            # unescape_cell, written inline: this runs for every cell of a large file.
             cells = [
                 cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in _ESCAPED_STARTS else cell
                 for cell in cells

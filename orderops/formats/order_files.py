@@ -145,18 +145,6 @@ def _first_bad_line(path: str) -> int | None:
     return None
 
 
-def read_order_records(paths: Sequence[str], format: str | None = None) -> list[OrderRecord]:
-    """Every order in `paths` as records; if any is bad, InvalidInput listing every problem."""
-    records: list[OrderRecord] = []
-    problems: list[Problem] = []
-    for read in read_orders(paths, format):
-        problems.extend(read.problems)
-        if read.record is not None:
-            records.append(read.record)
-    _refuse(problems)
-    return records
-
-
 def build_orders(raws: Sequence[RawOrder]) -> list[OrderRecord]:
     """Records from raw orders (typed at the command line); InvalidInput if any is bad."""
     records: list[OrderRecord] = []
