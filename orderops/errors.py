@@ -33,17 +33,19 @@ class InvalidInput(OrderOpsError):
     exit_code = 4
     shown = 20
 
-    def __init__(self, problems: Sequence[str], summary: str = "") -> None:
+    def __init__(self, problems: Sequence[str], summary: str = "", total: int = 0) -> None:
         self.problems = list(problems)
+        # How many problems there were, when `problems` holds only the first ones.
+        self.total = max(total, len(self.problems))
         self.summary = summary or (
-            self.problems[0] if len(self.problems) == 1 else f"{len(self.problems)} problems"
+            self.problems[0] if self.total == 1 else f"{self.total} problems"
         )
         super().__init__(self.summary)
 
     def lines(self) -> list[str]:
         """The problems as they are shown: the first `shown`, then a count."""
         lines = self.problems[: self.shown]
-        rest = len(self.problems) - len(lines)
+        rest = self.total - len(lines)
         if rest:
             lines.append(f"... and {rest} more")
         return lines

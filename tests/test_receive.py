@@ -87,7 +87,8 @@ def test_the_same_number_twice_in_one_file_with_different_content_is_bad_input(
     text += changed.replace("\n", "\n  ").rstrip() + "\n"
     result = cli("receive", str(order_file(text)))
     assert result.exit_code == 4
-    assert "appears again with different content" in result.stderr
+    assert "column 'order_number'" in result.stderr
+    assert "with different content" in result.stderr
     assert rows("SELECT count(*) FROM orders") == [(0,)]
 
 
@@ -181,7 +182,7 @@ def test_a_file_that_is_not_utf8_is_refused(cli, tmp_path):
 def test_an_empty_file_holds_no_orders(cli, order_file):
     result = cli("receive", str(order_file("")))
     assert result.exit_code == 4
-    assert "holds no orders" in result.stderr
+    assert "is empty: no header, no orders" in result.stderr
 
 
 def test_a_missing_file_is_not_found(cli, rows):
@@ -206,6 +207,11 @@ def test_json_summary(cli, order_file):
         "dry_run": False,
         "received_orders": ["1001"],
         "skipped_orders": [],
+        "updated": 0,
+        "updated_orders": [],
+        "rejected": 0,
+        "rejected_rows": 0,
+        "rejected_problems": [],
     }
 
 

@@ -138,9 +138,11 @@ def main_options(
 
 
 from orderops.cli import db as _db  # noqa: E402
+from orderops.cli import export as _export  # noqa: E402
 from orderops.cli import orders as _orders  # noqa: E402
 
 _orders.register(app)
+app.add_typer(_export.app, name="export")
 app.add_typer(_db.app, name="db")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -24,14 +25,43 @@ def receive(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Order files (YAML); '-' reads standard input.",
+            help="Order files: generic CSV, YAML, Shopify or WooCommerce export; "
+            "'-' reads standard input.",
             show_default=False,
             metavar="[FILE]...",
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, yaml, shopify or woocommerce (default: told from the header).",
+            show_default=False,
         ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report, write nothing.")
     ] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update", help="Apply changed content to orders not yet picked (an event each)."
+        ),
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Receive the good orders; write the bad ones to --rejects."
+        ),
+    ] = False,
+    rejects: Annotated[
+        str | None,
+        typer.Option(
+            "--rejects",
+            help="With --skip-invalid: file for the refused rows, in the input's format.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOption = False,
     order_number: Annotated[str | None, _opt("Order number (required).")] = None,
     customer_name: Annotated[str | None, _opt("Customer's name (required).")] = None,
@@ -61,9 +91,9 @@ def receive(
     ] = None,
 ) -> None:
     """Receive orders from files (or stdin), or one order from options."""
-    from orderops.formats.order_files import build_orders, read_order_files
+    from orderops.formats.order_files import Rejects, build_orders, read_orders
     from orderops.formats.records import RawLine, RawOrder
-    from orderops.services.receiving import receive_orders
+    from orderops.services.receiving import ReceiveOptions, receive, receive_orders
 
     quick = {
         "order_number": order_number, "customer_name": customer_name, "address1": address1,
@@ -77,29 +107,102 @@ def receive(
         raise UsageProblem("give order files or order options, not both")
     if files and files.count("-") > 1:
         raise UsageProblem("standard input ('-') can be read only once")
+    if skip_invalid and not rejects:
+        raise UsageProblem("--skip-invalid needs --rejects FILE for the refused rows")
+    if rejects and not skip_invalid:
+        raise UsageProblem("--rejects goes with --skip-invalid")
+    app_state = state(ctx)
     if files:
-        records = read_order_files(files)
+        sink = Rejects(rejects) if rejects and not dry_run else None
+        options = ReceiveOptions(
+            dry_run=dry_run, update=update, skip_invalid=skip_invalid, rejects=sink,
+            all_numbers=json_out,
+        )  # fmt: skip
+        try:
+            with _progress(files) as on_progress:
+                options.on_progress = on_progress
+                reads = read_orders(files, format.lower() if format else None)
+                summary = receive(app_state.database(), reads, app_state.who(), options)
+        except BaseException:
+            if sink is not None:
+                sink.discard()
+            raise
+        if sink is not None:
+            sink.keep()
     elif given or line:
         raw = RawOrder("command line", 0, given)
         raw.lines = [RawLine(0, _parse_line_option(text)) for text in line or []]
         records = build_orders([raw])
+        summary = receive_orders(app_state.database(), records, app_state.who(), dry_run=dry_run)
     else:
         raise UsageProblem(
             "nothing to receive: give order files, '-' for stdin, or --order-number ..."
         )
-    app_state = state(ctx)
-    summary = receive_orders(app_state.database(), records, app_state.who(), dry_run=dry_run)
     if json_out:
         print_json(summary.as_json())
         return
-    verb = "would receive" if dry_run else "received"
+    _print_receive_summary(summary, rejects)
+
+
+def _print_receive_summary(summary, rejects: str | None) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    for problem in summary.rejected_problems[:20]:
+        print(f"refused: {problem}", file=sys.stderr)
+    if summary.rejected > 20 and len(summary.rejected_problems) >= 20:
+        print("refused: ... (more in the rejects file)", file=sys.stderr)
+    verb = "would receive" if summary.dry_run else "received"
     text = f"{verb} {summary.received:,} order{'s' if summary.received != 1 else ''}"
     text += f" ({summary.lines:,} line{'s' if summary.lines != 1 else ''})"
+    if summary.updated:
+        text += f", {'would update' if summary.dry_run else 'updated'} {summary.updated:,}"
+        if summary.updated <= 5:
+            text += f" ({', '.join(summary.updated_numbers)})"
     if summary.skipped:
         text += f", skipped {summary.skipped:,} already received"
         if summary.skipped <= 5:
             text += f" ({', '.join(summary.skipped_numbers)})"
+    if summary.rejected:
+        where = "" if summary.dry_run else f", written to {rejects}"
+        text += (
+            f", refused {summary.rejected:,} invalid order{'s' if summary.rejected != 1 else ''}"
+            f" ({summary.rejected_rows:,} row{'s' if summary.rejected_rows != 1 else ''}{where})"
+        )
     print(text)
+
+
+_PROGRESS_ROWS = 5000
+
+
+@contextmanager
+def _progress(files: list[str]):  # type: ignore[no-untyped-def]
+    """A Rich progress bar on stderr for a large input, when stderr is a terminal."""
+    import sys
+
+    total = _count_rows(files) if sys.stderr.isatty() else 0
+    if total < _PROGRESS_ROWS:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("receiving", total=total)
+        yield lambda rows: bar.advance(task, rows)
+
+
+def _count_rows(files: list[str]) -> int:
+    """Rows in the input files, roughly (newlines), to size the progress bar."""
+    import os
+
+    total = 0
+    for path in files:
+        if path == "-" or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                total += chunk.count(b"\n")
+    return total
 
 
 def _parse_line_option(text: str) -> dict[str, str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from orderops.domain.money import MoneyError, parse_amount
@@ -27,16 +28,20 @@ MAX_TEXT = 500
 # Tabs and line breaks would break tables and labels; only a note may span lines.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_NOTE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# "2025-10-07 09:50:26 +0200" (Shopify) -> "2025-10-07 09:50:26+02:00" (ISO 8601).
+_SPACED_OFFSET = re.compile(r"\s*([+-])(\d{2}):?(\d{2})$")
+# A plain dot-atom local part: always valid, so only the domain needs the full check.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
-@dataclass
+@dataclass(slots=True)
 class RawLine:
     line: int
     fields: dict[str, str]
     field_lines: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawOrder:
     source: str
     line: int
@@ -53,7 +58,7 @@ def parse_text(value: str) -> str:
     text = value.strip()
     if len(text) > MAX_TEXT:
         raise FieldError(f"is longer than {MAX_TEXT} characters")
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):
         raise FieldError("contains a tab, line break or other control character")
     return text
 
@@ -62,25 +67,35 @@ def parse_note(value: str) -> str:
     text = value.strip()
     if len(text) > MAX_TEXT * 4:
         raise FieldError(f"is longer than {MAX_TEXT * 4} characters")
-    if _CONTROL_IN_NOTE.search(text):
+    if not text.isprintable() and _CONTROL_IN_NOTE.search(text):
         raise FieldError("contains control characters")
     return text
 
 
 def parse_timestamp(value: str) -> datetime:
-    """ISO 8601. With an offset, the moment in UTC; without one, the naive time as
-    written (it means the machine's local time: `to_utc` converts it when stored,
-    and keeping it naive until then keeps order fingerprints independent of TZ)."""
+    """ISO 8601 (storefront offsets written as " +0200" too). With an offset,
+    the moment in UTC; without one, the naive time as written (it means the
+    machine's local time: `to_utc` converts it when stored, and keeping it naive
+    until then keeps order fingerprints independent of TZ)."""
+    text = value.strip()
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise FieldError("is not an ISO 8601 date-time (2026-11-20T14:03:00+01:00)") from None
+        moment = _spaced_offset_timestamp(text)
     return moment if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def to_utc(moment: datetime) -> datetime:
     """A parsed time in UTC; a naive one is taken as the machine's local time."""
     return moment.astimezone(UTC)
+
+
+def _spaced_offset_timestamp(text: str) -> datetime:
+    normalised = _SPACED_OFFSET.sub(r"\1\2:\3", text) if len(text) > 16 else text
+    try:
+        return datetime.fromisoformat(normalised)
+    except ValueError:
+        raise FieldError("is not an ISO 8601 date-time (2026-11-20T14:03:00+01:00)") from None
 
 
 def parse_day(value: str) -> date:
@@ -96,9 +111,12 @@ def parse_day(value: str) -> date:
         raise FieldError("is not an ISO 8601 date (2026-11-22)") from None
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+
+
 def parse_int(value: str) -> int:
     text = value.strip()
-    if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
+    if not _WHOLE.fullmatch(text):
         raise FieldError("is not a whole number")
     return int(text)
 
@@ -111,14 +129,19 @@ def parse_qty(value: str) -> int:
 
 
 def parse_country(value: str) -> str:
+    return _country(value.strip().upper())
+
+
+@lru_cache(maxsize=512)
+def _country(code: str) -> str:
     import pycountry
 
-    code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise FieldError("is not an ISO 3166-1 alpha-2 country code (GB, US, DE...)")
     return code
 
 
+@lru_cache(maxsize=256)
 def currency_exponent(code: str) -> int:
     """How many decimals the ISO 4217 currency has (GBP 2, JPY 0, KWD 3)."""
     import iso4217
@@ -142,14 +165,30 @@ def parse_currency(value: str) -> str:
 
 
 def parse_email(value: str) -> str:
+    text = value.strip()
+    # Fast path for bulk files: a plain local part, and a domain checked once.
+    local, at, domain = text.rpartition("@")
+    short = bool(at) and text.isascii() and len(text) <= 254 and len(local) <= 64
+    if short and _PLAIN_LOCAL.fullmatch(local) and _domain_is_valid(domain):
+        return text
     from email_validator import EmailNotValidError, validate_email
 
-    text = value.strip()
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise FieldError(f"is not a valid e-mail address ({exc})") from None
     return text
+
+
+@lru_cache(maxsize=4096)
+def _domain_is_valid(domain: str) -> bool:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
@@ -163,31 +202,64 @@ ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+# Each order field's parser, and its cache of parsed values by text for the
+# fields whose values repeat across orders (None for those that rarely do).
+_CACHE_SIZE = 4096
+_UNIQUE = ("order_number", "placed_at", "email", "phone", "customer_name", "note")
+_JUDGES: dict[str, tuple[Callable[[str], Any], dict[str, Any] | None]] = {
+    name: (ORDER_PARSERS.get(name, parse_text), None if name in _UNIQUE else {})
+    for name in ORDER_FIELDS
+}
+
+
 def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
-    """Check every field of `raw`; the record, or None and every problem found."""
+    """Check every field of `raw`; the record, or None and every problem found.
+
+    This runs once per order of a bulk file, so it is written for speed: no
+    work beyond one parser call per given field on the good path.
+    """
     problems: list[Problem] = []
+    source = raw.source
 
     def problem(line: int, column: str | None, value: str | None, why: str) -> None:
-        problems.append(Problem(raw.source, line, column, value, why))
+        problems.append(Problem(source, line, column, value, why))
 
     values: dict[str, Any] = {}
+    judges = _JUDGES
     for name, text in raw.fields.items():
-        line = raw.field_lines.get(name, raw.line)
-        if name not in ORDER_FIELDS:
-            problem(line, name, None, "is not a field of the order record")
+        judge = judges.get(name)
+        if judge is None:
+            problem(raw.field_lines.get(name, raw.line), name, None,
+                    "is not a field of the order record")  # fmt: skip
             continue
-        if text.strip() == "":
+        if not text:
+            continue
+        # Most fields of a day's orders repeat (country, city, currency...):
+        # each distinct text is judged once.
+        parser, cache = judge
+        if cache is not None:
+            value = cache.get(text)
+            if value is not None:
+                values[name] = value
+                continue
+        if text.isspace():
             continue
         try:
-            values[name] = ORDER_PARSERS.get(name, parse_text)(text)
+            value = values[name] = parser(text)
         except FieldError as exc:
-            problem(line, name, text, str(exc))
+            problem(raw.field_lines.get(name, raw.line), name, text, str(exc))
+            continue
+        if cache is not None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[text] = value
     for name in REQUIRED_ORDER_FIELDS:
         if name not in values and not any(p.column == name for p in problems):
             problem(raw.line, name, None, "is required")
 
     currency = values.get("currency", "USD")
-    exponent = currency_exponent(currency) if "currency" not in _bad(problems) else 2
+    bad_currency = problems and any(p.column == "currency" for p in problems)
+    exponent = 2 if bad_currency else currency_exponent(currency)
     lines: list[OrderLine] = []
     if not raw.lines:
         problem(raw.line, "lines", None, "an order needs at least one line")
@@ -198,11 +270,49 @@ def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
 
     if problems:
         return None, problems
-    source = f"{raw.source}:{raw.line}"
-    return OrderRecord(**values, lines=tuple(lines), source=source), []
+    return OrderRecord(**values, lines=tuple(lines), source=f"{source}:{raw.line}"), []
 
 
 def _build_line(
+    raw: RawLine,
+    exponent: int,
+    currency: str,
+    problem: Callable[[int, str | None, str | None, str], None],
+) -> OrderLine | None:
+    fields = raw.fields
+    sku, qty = fields.get("sku"), fields.get("qty")
+    name, price = fields.get("name"), fields.get("unit_price")
+    # A shop sells the same few thousand SKUs at the same prices all day:
+    # each distinct line is judged once (OrderLine is immutable, so shared).
+    key = (sku, qty, name, price, exponent, len(fields))
+    line = _LINES.get(key)
+    if line is not None:
+        return line
+    # The good path: the four known fields, nothing else.
+    known = 2 + (name is not None) + (price is not None)
+    if sku and qty and not sku.isspace() and len(fields) == known:
+        try:
+            line = OrderLine(
+                parse_text(sku),
+                parse_qty(qty),
+                parse_text(name) if name else "",
+                parse_amount(price, exponent) if price and not price.isspace() else None,
+            )
+        except (FieldError, MoneyError):
+            pass  # found and said again, with its column, below
+        else:
+            if len(_LINES) >= _LINE_CACHE_SIZE:
+                _LINES.clear()
+            _LINES[key] = line
+            return line
+    return _line_problems(raw, exponent, currency, problem)
+
+
+_LINE_CACHE_SIZE = 50_000
+_LINES: dict[tuple[str | None, str | None, str | None, str | None, int, int], OrderLine] = {}
+
+
+def _line_problems(
     raw: RawLine,
     exponent: int,
     currency: str,
@@ -241,5 +351,46 @@ def _build_line(
     return OrderLine(**values) if ok else None
 
 
-def _bad(problems: list[Problem]) -> set[str | None]:
-    return {p.column for p in problems}
+@dataclass(slots=True)
+class ReadOrder:
+    """One order as read from a file: its record if it is good, else its problems.
+
+    `rows` are the order's rows as they stood in the file (CSV cells), so a
+    refused order can be written back out in its own format; `fatal` marks a
+    problem with the file itself (no header, not UTF-8...) that no skipping
+    can get past.
+    """
+
+    source: str
+    format: str
+    record: OrderRecord | None
+    problems: list[Problem]
+    raw: RawOrder | None = None
+    rows: list[list[str]] = field(default_factory=list)
+    header: tuple[str, ...] = ()
+    row_count: int = 1
+    fatal: bool = False
+
+
+def judge_order(
+    raw: RawOrder,
+    format: str,
+    found: list[Problem] | None = None,
+    columns: dict[str, str] | None = None,
+) -> ReadOrder:
+    """`build_order` on `raw`, with problems already `found` by the reader.
+
+    `columns` maps record field names to the file's own column names, so a
+    problem names the column the user sees ("Shipping Zip", not postal_code).
+    """
+    record, problems = build_order(raw)
+    if found:
+        problems = [*found, *problems]
+        record = None
+    if problems and columns:
+        problems = [
+            replace(p, column=columns.get(p.column, p.column)) if p.column else p for p in problems
+        ]
+    if problems:
+        problems.sort(key=lambda p: p.line or 0)
+    return ReadOrder(raw.source, format, record, problems, raw)

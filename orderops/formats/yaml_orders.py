@@ -7,11 +7,13 @@ and no tag can build a Python object: any explicit tag is refused.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 import yaml
 
-from orderops.errors import InvalidInput
+from orderops.domain.orders import ORDER_FIELDS, OrderRecord
+from orderops.formats.csv_orders import record_texts
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawLine, RawOrder
 
@@ -31,11 +33,9 @@ def read_yaml_orders(name: str, text: str) -> tuple[list[RawOrder], list[Problem
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInput(
-            [str(Problem(name, line, None, None, f"is not valid YAML: {why}"))]
-        ) from None
+        return [], [Problem(name, line or 1, None, None, f"is not valid YAML: {why}")]
     if root is None:
-        raise InvalidInput([str(Problem(name, None, None, None, "holds no orders"))])
+        return [], [Problem(name, 1, None, None, "holds no orders")]
     reader = _Reader(name)
     is_list = isinstance(root, yaml.SequenceNode) and reader.plain(root)
     items = root.value if is_list else [root]
@@ -79,10 +79,10 @@ class _Reader:
         return pairs
 
     def scalar(self, node: yaml.Node, column: str) -> str | None:
+        if not self.plain(node):
+            return None
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, column, "must be a single value")
-            return None
-        if not self.plain(node):
             return None
         # A bare `~` or `null` means "not given", as an empty value does.
         if node.style is None and node.value in ("~", "null", "Null", "NULL"):
@@ -125,3 +125,28 @@ class _Reader:
 
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
+
+
+def write_yaml_orders(out: TextIO, records: Iterable[OrderRecord]) -> int:
+    """Write a YAML list of orders, every value as text; the number of orders."""
+    count = 0
+    for record in records:
+        order: dict[str, Any] = dict(zip(ORDER_FIELDS, record_texts(record), strict=True))
+        order["lines"] = [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "qty": str(line.qty),
+                "unit_price": "" if line.unit_price is None else str(line.unit_price),
+            }
+            for line in record.lines
+        ]
+        out.write(
+            yaml.safe_dump(
+                [order], allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**30
+            )
+        )
+        count += 1
+    if not count:
+        out.write("[]\n")
+    return count

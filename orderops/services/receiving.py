@@ -1,31 +1,63 @@
 """Receive orders: new ones are written, resent ones skipped, changed ones refused.
 
 One call is one transaction, so a run receives all of its orders or none.
-Rows go in through Core `insert()` executemany in batches: the ORM's
-per-object bookkeeping costs far more than the insert itself on bulk files.
+Orders arrive as a stream of checked `ReadOrder`s and go in by batches
+through Core `insert()` executemany: the ORM's per-object bookkeeping costs
+far more than the insert itself on bulk files, and holding a whole file's
+records would cost memory that grows with the file. When a bad order turns
+up, writing stops, the rest of the input is still checked (so every problem
+is reported), and the transaction is rolled back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from functools import lru_cache
+from json.encoder import encode_basestring as encode_string
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select
-from sqlmodel import Session
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from orderops import lifecycle
 from orderops.domain.money import to_minor
-from orderops.domain.orders import OrderRecord
-from orderops.errors import Conflict, InvalidInput
-from orderops.formats.records import currency_exponent, to_utc
-from orderops.lifecycle import Action
+from orderops.domain.orders import ORDER_FIELDS, OrderRecord
+from orderops.errors import Conflict, InvalidInput, TransitionRefused
+from orderops.formats.problems import Problem
+from orderops.formats.records import RawOrder, ReadOrder, currency_exponent, to_utc
+from orderops.lifecycle import Action, Status
 from orderops.services.transitions import event_values, utcnow
+from orderops.store.bulk import insert_orders, insert_rows
 from orderops.store.database import Database
-from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS, Order
+from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS
 
 BATCH = 2000
+# Problems kept word for word; beyond that only counted (the CLI shows 20).
+KEPT_PROBLEMS = 200
+# Orders listed by number in the summary when the caller does not want them all.
+NAMED = 5
+# A run that received at least this many orders refreshes the planner's statistics.
+LARGE_RUN = 1000
+
+
+class RejectSink(Protocol):
+    def add(self, read: ReadOrder) -> None: ...
+
+
+@dataclass
+class ReceiveOptions:
+    dry_run: bool = False
+    # Apply changed content to orders not yet picked, instead of refusing it.
+    update: bool = False
+    # Receive the good orders and hand the bad ones to `rejects`.
+    skip_invalid: bool = False
+    rejects: RejectSink | None = None
+    # Called with the number of input rows checked since the last call.
+    on_progress: Callable[[int], None] | None = None
+    # List every order number in the summary (for --json), not just a few.
+    all_numbers: bool = False
 
 
 @dataclass
@@ -33,18 +65,29 @@ class ReceiveSummary:
     received: int = 0
     lines: int = 0
     skipped: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejected_rows: int = 0
     dry_run: bool = False
     received_numbers: list[str] = field(default_factory=list)
     skipped_numbers: list[str] = field(default_factory=list)
+    updated_numbers: list[str] = field(default_factory=list)
+    # Why orders were refused under --skip-invalid (the first KEPT_PROBLEMS).
+    rejected_problems: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "lines": self.lines,
             "skipped": self.skipped,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "rejected_rows": self.rejected_rows,
             "dry_run": self.dry_run,
             "received_orders": self.received_numbers,
             "skipped_orders": self.skipped_numbers,
+            "updated_orders": self.updated_numbers,
+            "rejected_problems": self.rejected_problems,
         }
 
 
@@ -55,53 +98,231 @@ def receive_orders(
     *,
     dry_run: bool = False,
 ) -> ReceiveSummary:
-    """Write the orders not yet received; refuse the run if any was changed."""
-    unique = _drop_repeats_in_input(records)
-    summary = ReceiveSummary(dry_run=dry_run, skipped=len(records) - len(unique))
-    summary.skipped_numbers = [r.order_number for r in records if unique[r.order_number] is not r]
-    with db.transaction() as session:
-        known = _known_fingerprints(session, list(unique))
-        changed = [r for n, r in unique.items() if n in known and known[n] != r.fingerprint]
-        if changed:
-            raise Conflict(_changed_message(changed))
-        new = [r for n, r in unique.items() if n not in known]
-        summary.skipped += len(unique) - len(new)
-        summary.skipped_numbers += [n for n in unique if n in known]
-        summary.received = len(new)
-        summary.lines = sum(len(r.lines) for r in new)
-        summary.received_numbers = [r.order_number for r in new]
-        if not dry_run:
-            _insert(session.connection(), new, actor, utcnow())
-    return summary
+    """Receive already checked records (orders typed at the command line, tests)."""
+    reads = [
+        ReadOrder(r.source, "record", r, [], RawOrder(r.source or "input", 0, {})) for r in records
+    ]
+    return receive(db, reads, actor, ReceiveOptions(dry_run=dry_run, all_numbers=True))
 
 
-def _drop_repeats_in_input(records: Iterable[OrderRecord]) -> dict[str, OrderRecord]:
-    """The first of each order number; the same number with other content is bad input."""
-    first: dict[str, OrderRecord] = {}
-    clashes = []
-    for record in records:
-        seen = first.setdefault(record.order_number, record)
-        if seen is not record and seen.fingerprint != record.fingerprint:
-            clashes.append(
-                f"{record.source}: order {record.order_number} appears again with "
-                f"different content (first at {seen.source})"
-            )
-    if clashes:
-        raise InvalidInput(clashes)
-    return first
+class _DryRun(Exception):
+    """Raised to roll back a dry run once everything has been checked."""
 
 
-def _known_fingerprints(session: Session, numbers: list[str]) -> dict[str, str]:
-    known: dict[str, str] = {}
-    for start in range(0, len(numbers), BATCH):
-        chunk = numbers[start : start + BATCH]
-        rows = session.connection().execute(
-            select(Order.order_number, Order.fingerprint).where(  # type: ignore[call-overload]
-                Order.order_number.in_(chunk)  # type: ignore[attr-defined]
-            )
+def receive(
+    db: Database, reads: Iterable[ReadOrder], actor: str, options: ReceiveOptions | None = None
+) -> ReceiveSummary:
+    """Write the orders not yet received, in one transaction; see the module's doc."""
+    options = options or ReceiveOptions()
+    run = _Run(actor, options, utcnow())
+    try:
+        with db.transaction() as session:
+            connection = session.connection()
+            run.start(connection)
+            batch: list[ReadOrder] = []
+            rows = 0
+            for read in reads:
+                rows += read.row_count
+                if read.problems:
+                    run.refuse(read)
+                else:
+                    batch.append(read)
+                if len(batch) >= BATCH:
+                    run.flush(connection, batch)
+                    batch = []
+                    rows = run.progress(rows)
+            run.flush(connection, batch)
+            run.progress(rows)
+            run.raise_if_failed()
+            if options.dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    if run.summary.received >= LARGE_RUN and not options.dry_run:
+        db.refresh_statistics()
+    return run.summary
+
+
+@dataclass
+class _Known:
+    id: int
+    fingerprint: str
+    status: str
+    held_from: str | None
+    placed_at: datetime
+
+
+def _same_but_placed_at(record: OrderRecord, found: _Known) -> bool:
+    """An order received without placed_at (so stamped with the time it came), now
+    sent with that very time, as `export` writes it: the same order."""
+    if record.placed_at is None or to_utc(record.placed_at) != found.placed_at:
+        return False
+    return replace(record, placed_at=None).fingerprint == found.fingerprint
+
+
+class _Run:
+    """The state of one receiving run: what was written, skipped, refused."""
+
+    def __init__(self, actor: str, options: ReceiveOptions, now: datetime) -> None:
+        self.actor = actor
+        self.options = options
+        self.now = now
+        self.summary = ReceiveSummary(dry_run=options.dry_run)
+        self.problems: list[str] = []
+        self.problem_count = 0
+        self.changed: list[OrderRecord] = []
+        self.refused_updates: list[str] = []
+        # Orders with an id above this were inserted by this run.
+        self.first_new_id = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problem_count or self.changed or self.refused_updates)
+
+    def start(self, connection: Connection) -> None:
+        self.first_new_id = connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0
+
+    def progress(self, rows: int) -> int:
+        if self.options.on_progress is not None and rows:
+            self.options.on_progress(rows)
+        return 0
+
+    def refuse(self, read: ReadOrder) -> None:
+        if self.options.skip_invalid and not read.fatal:
+            self.summary.rejected += 1
+            self.summary.rejected_rows += read.row_count
+            kept = self.summary.rejected_problems
+            kept.extend(str(p) for p in read.problems[: max(0, KEPT_PROBLEMS - len(kept))])
+            if self.options.rejects is not None:
+                self.options.rejects.add(read)
+            return
+        self.add_problems(read.problems)
+
+    def add_problems(self, problems: Sequence[Problem]) -> None:
+        self.problem_count += len(problems)
+        room = KEPT_PROBLEMS - len(self.problems)
+        self.problems.extend(str(p) for p in problems[: max(0, room)])
+
+    def name(self, numbers: list[str], number: str) -> None:
+        if self.options.all_numbers or len(numbers) < NAMED:
+            numbers.append(number)
+
+    def flush(self, connection: Connection, batch: list[ReadOrder]) -> None:
+        if not batch:
+            return
+        known = _known(connection, [read.record.order_number for read in batch if read.record])
+        new: list[OrderRecord] = []
+        changed: list[tuple[OrderRecord, _Known]] = []
+        in_batch: dict[str, str] = {}
+        summary = self.summary
+        for read in batch:
+            record = read.record
+            assert record is not None
+            number = record.order_number
+            earlier = in_batch.get(number)
+            found = known.get(number)
+            if earlier is None and found is not None and found.id > self.first_new_id:
+                earlier = found.fingerprint
+            if earlier is not None:
+                # The same order twice in this run's input.
+                if earlier != record.fingerprint:
+                    self.refuse_repeat(read)
+                else:
+                    summary.skipped += 1
+                    self.name(summary.skipped_numbers, number)
+                continue
+            in_batch[number] = record.fingerprint
+            if found is None:
+                new.append(record)
+            elif found.fingerprint == record.fingerprint or _same_but_placed_at(record, found):
+                summary.skipped += 1
+                self.name(summary.skipped_numbers, number)
+            elif self.options.update:
+                changed.append((record, found))
+            else:
+                self.changed.append(record)
+        for record in new:
+            summary.received += 1
+            summary.lines += len(record.lines)
+            self.name(summary.received_numbers, record.order_number)
+        if self.failed:
+            return
+        _insert(connection, new, self.actor, self.now)
+        for record, found in changed:
+            self.update(connection, record, found)
+
+    def refuse_repeat(self, read: ReadOrder) -> None:
+        assert read.record is not None and read.raw is not None
+        number = read.record.order_number
+        problem = Problem(
+            read.raw.source,
+            read.raw.line,
+            "order_number",
+            number,
+            "this order appears again in the input with different content "
+            "(an order's rows must follow each other, and an order be given once)",
         )
-        known.update({number: fingerprint for number, fingerprint in rows})
-    return known
+        self.refuse(ReadOrder(read.source, read.format, None, [problem], read.raw, read.rows,
+                              read.header, read.row_count))  # fmt: skip
+
+    def update(self, connection: Connection, record: OrderRecord, found: _Known) -> None:
+        try:
+            transition = lifecycle.apply(
+                record.order_number,
+                Status(found.status),
+                Action.UPDATE,
+                Status(found.held_from) if found.held_from else None,
+            )
+        except TransitionRefused as exc:
+            self.refused_updates.append(str(exc))
+            return
+        changes = _changed_fields(connection, found.id, record)
+        values = _order_values(record, self.now)
+        for kept in ("status", "held_from", "hold_reason", "hold_until", "received_at"):
+            del values[kept]
+        if record.placed_at is None:
+            del values["placed_at"]
+        connection.execute(update(ORDERS).where(ORDERS.c.id == found.id).values(values))
+        connection.execute(delete(ORDER_LINES).where(ORDER_LINES.c.order_id == found.id))
+        insert_rows(connection, ORDER_LINES, LINE_COLUMNS, _line_rows(found.id, record))
+        detail = {"source": record.source, "changed": changes}
+        connection.execute(
+            insert(ORDER_EVENTS),
+            [event_values(found.id, transition, self.actor, self.now, detail)],
+        )
+        self.summary.updated += 1
+        self.name(self.summary.updated_numbers, record.order_number)
+
+    def raise_if_failed(self) -> None:
+        if self.problem_count:
+            count = self.problem_count
+            raise InvalidInput(
+                self.problems,
+                summary=f"{count} problem{'s' if count != 1 else ''} in the input",
+                total=count,
+            )
+        if self.refused_updates:
+            shown = "; ".join(self.refused_updates[:5])
+            more = len(self.refused_updates) - 5
+            raise TransitionRefused(
+                f"--update: {shown}{f'; and {more} more' if more > 0 else ''}; nothing was written"
+            )
+        if self.changed:
+            raise Conflict(_changed_message(self.changed))
+
+
+def _known(connection: Connection, numbers: list[str]) -> dict[str, _Known]:
+    rows = connection.execute(
+        select(
+            ORDERS.c.order_number,
+            ORDERS.c.id,
+            ORDERS.c.fingerprint,
+            ORDERS.c.status,
+            ORDERS.c.held_from,
+            ORDERS.c.placed_at,
+        ).where(ORDERS.c.order_number.in_(numbers))
+    )
+    return {row[0]: _Known(*row[1:]) for row in rows}
 
 
 def _changed_message(changed: list[OrderRecord]) -> str:
@@ -109,69 +330,96 @@ def _changed_message(changed: list[OrderRecord]) -> str:
     more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
     return (
         f"{len(changed)} order(s) already received with different content: {shown}{more}; "
-        "nothing was written"
+        "nothing was written (--update applies the changes to orders not yet picked)"
     )
 
 
+def _changed_fields(connection: Connection, order_id: int, record: OrderRecord) -> list[str]:
+    """The names of the fields (and `lines`) whose stored value the record changes."""
+    stored = connection.execute(select(ORDERS).where(ORDERS.c.id == order_id)).mappings().one()
+    new = _order_values(record, stored["received_at"])
+    changes = [
+        name
+        for name in ORDER_FIELDS
+        if name != "placed_at" or record.placed_at is not None
+        if stored[name] != new[name]
+    ]
+    old_lines = connection.execute(
+        select(ORDER_LINES.c.sku, ORDER_LINES.c.name, ORDER_LINES.c.qty,
+               ORDER_LINES.c.unit_price_minor)
+        .where(ORDER_LINES.c.order_id == order_id)
+        .order_by(ORDER_LINES.c.line_no)
+    ).all()  # fmt: skip
+    new_lines = [row[2:] for row in _line_rows(order_id, record)]
+    if [tuple(row) for row in old_lines] != new_lines:
+        changes.append("lines")
+    return changes
+
+
 def _insert(connection: Connection, records: list[OrderRecord], actor: str, now: datetime) -> None:
+    if not records:
+        return
     transition = lifecycle.apply("", None, Action.RECEIVE)
-    insert_order = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
-    for start in range(0, len(records), BATCH):
-        chunk = records[start : start + BATCH]
-        ids = connection.execute(insert_order, [_order_values(r, now) for r in chunk]).scalars()
-        line_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
-        for order_id, record in zip(ids, chunk, strict=True):
-            line_rows.extend(_line_values(order_id, record))
-            event_rows.append(
-                event_values(order_id, transition, actor, now, {"source": record.source})
-            )
-        connection.execute(insert(ORDER_LINES), line_rows)
-        connection.execute(insert(ORDER_EVENTS), event_rows)
+    ids = insert_orders(connection, ORDER_COLUMNS, [_order_row(r, now) for r in records])
+    line_rows: list[tuple[Any, ...]] = []
+    event_rows: list[tuple[Any, ...]] = []
+    # Every event of the batch is the same but for its order and source.
+    event = event_values(0, transition, actor, now, {})
+    at, action, from_status, to_status = (
+        event["at"], event["action"], event["from_status"], event["to_status"],
+    )  # fmt: skip
+    for order_id, record in zip(ids, records, strict=True):
+        line_rows.extend(_line_rows(order_id, record))
+        # The JSON of {"source": ...}, written directly: one per order of a large file.
+        detail = f'{{"source": {encode_string(record.source)}}}'
+        event_rows.append((order_id, at, actor, action, from_status, to_status, detail))
+    insert_rows(connection, ORDER_LINES, LINE_COLUMNS, line_rows)
+    insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, event_rows)
+
+
+_RECEIVED = lifecycle.Status.RECEIVED.value
+ORDER_COLUMNS = (
+    "order_number", "status", "held_from", "hold_reason", "hold_until", "placed_at", "ship_by",
+    "priority", "channel", "customer_name", "email", "phone", "address1", "address2", "city",
+    "region", "postal_code", "country", "shipping_method", "currency", "currency_exponent",
+    "note", "fingerprint", "received_at", "updated_at",
+)  # fmt: skip
+LINE_COLUMNS = ("order_id", "line_no", "sku", "name", "qty", "unit_price_minor")
+EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
+
+
+def _order_row(record: OrderRecord, now: datetime) -> tuple[Any, ...]:
+    """The orders row of a newly received `record`, in ORDER_COLUMNS order."""
+    return (
+        record.order_number, _RECEIVED, None, "", None,
+        to_utc(record.placed_at) if record.placed_at else now,
+        record.ship_by, record.priority, record.channel, record.customer_name, record.email,
+        record.phone, record.address1, record.address2, record.city, record.region,
+        record.postal_code, record.country, record.shipping_method, record.currency,
+        currency_exponent(record.currency), record.note, record.fingerprint, now, now,
+    )  # fmt: skip
 
 
 def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "order_number": record.order_number,
-        "status": lifecycle.Status.RECEIVED.value,
-        "held_from": None,
-        "hold_reason": "",
-        "hold_until": None,
-        "placed_at": to_utc(record.placed_at) if record.placed_at else now,
-        "ship_by": record.ship_by,
-        "priority": record.priority,
-        "channel": record.channel,
-        "customer_name": record.customer_name,
-        "email": record.email,
-        "phone": record.phone,
-        "address1": record.address1,
-        "address2": record.address2,
-        "city": record.city,
-        "region": record.region,
-        "postal_code": record.postal_code,
-        "country": record.country,
-        "shipping_method": record.shipping_method,
-        "currency": record.currency,
-        "currency_exponent": currency_exponent(record.currency),
-        "note": record.note,
-        "fingerprint": record.fingerprint,
-        "received_at": now,
-        "updated_at": now,
-    }
+    return dict(zip(ORDER_COLUMNS, _order_row(record, now), strict=True))
 
 
-def _line_values(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
+def _line_rows(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:
+    """The order_lines rows of `record`, in LINE_COLUMNS order."""
     exponent = currency_exponent(record.currency)
     return [
-        {
-            "order_id": order_id,
-            "line_no": number,
-            "sku": line.sku,
-            "name": line.name,
-            "qty": line.qty,
-            "unit_price_minor": (
-                None if line.unit_price is None else to_minor(line.unit_price, exponent)
-            ),
-        }
+        (
+            order_id,
+            number,
+            line.sku,
+            line.name,
+            line.qty,
+            None if line.unit_price is None else _minor(line.unit_price, exponent),
+        )  # fmt: skip
         for number, line in enumerate(record.lines, start=1)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _minor(amount: Decimal, exponent: int) -> int:
+    return to_minor(amount, exponent)

@@ -1,0 +1,229 @@
+"""Bulk import: `orderops receive` on a large generic CSV against a plain sqlite3 script.
+
+Generates a seeded generic CSV (default 100,000 orders, 200,000 lines), then
+times, each as a whole fresh process on a fresh database:
+
+- `python -m orderops --db FILE receive big.csv` (reading, checking every
+  field, fingerprints, one transaction), and
+- a plain sqlite3 script that reads the same CSV with the csv module and
+  inserts the same orders, lines and one event per order with executemany
+  into the same schema (created by `orderops db upgrade`, not timed), with the
+  same indexes and pragmas, and no checks at all.
+
+It prints lines per second, both times, their ratio (target <= 1.5) and the
+peak memory (RSS) of each process (target <= 250 MiB). `--growth` also
+receives a file 5 times larger, to show that memory stays flat.
+
+    python bench/import.py [--orders 100000] [--runs 1] [--growth]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = [
+    "order_number",
+    "placed_at",
+    "ship_by",
+    "priority",
+    "channel",
+    "customer_name",
+    "email",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "shipping_method",
+    "currency",
+    "note",
+    "sku",
+    "name",
+    "qty",
+    "unit_price",
+]
+
+FIRST = ["Ada", "Grace", "Émilie", "Alan", "Katherine", "Jö", "Li", "Ole", "Mary", "Sam"]
+LAST = ["Lovelace", "Hopper", "du Châtelet", "Turing", "Johnson", "Müller", "Wei", "Nordmann"]
+CITIES = [("London", "GB", "GBP"), ("Paris", "FR", "EUR"), ("Berlin", "DE", "EUR"),
+          ("Boston", "US", "USD"), ("Tokyo", "JP", "JPY"), ("Oslo", "NO", "NOK")]  # fmt: skip
+
+RAW_SCRIPT = r"""
+import csv, itertools, sqlite3, sys
+from decimal import Decimal
+
+connection = sqlite3.connect(sys.argv[2], isolation_level=None)
+connection.execute("PRAGMA journal_mode = WAL")
+connection.execute("PRAGMA synchronous = NORMAL")
+connection.execute("PRAGMA foreign_keys = ON")
+connection.execute("BEGIN IMMEDIATE")
+now = "2026-11-26 12:00:00.000000"
+ORDERS = ("INSERT INTO orders (id, order_number, status, hold_reason, placed_at, ship_by, "
+          "priority, channel, customer_name, email, phone, address1, address2, city, region, "
+          "postal_code, country, shipping_method, currency, note, fingerprint, received_at, "
+          "updated_at) VALUES (?, ?, 'received', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?)")
+LINES = ("INSERT INTO order_lines (order_id, line_no, sku, name, qty, unit_price_minor) "
+         "VALUES (?, ?, ?, ?, ?, ?)")
+EVENTS = ("INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, "
+          "detail) VALUES (?, ?, 'bench', 'receive', NULL, 'received', '{}')")
+
+def flush(orders, lines, events):
+    connection.executemany(ORDERS, orders)
+    connection.executemany(LINES, lines)
+    connection.executemany(EVENTS, events)
+
+with open(sys.argv[1], newline="", encoding="utf-8-sig") as file:
+    rows = csv.reader(file)
+    next(rows)
+    orders, lines, events = [], [], []
+    order_id = 0
+    for number, group in itertools.groupby(rows, key=lambda row: row[0]):
+        order_id += 1
+        group = list(group)
+        o = group[0]
+        orders.append((order_id, o[0], o[1].replace("T", " ").rstrip("Z"), o[2] or None,
+                       int(o[3]), o[4], o[5], o[6], o[7].lstrip("'"), o[8], o[9], o[10], o[11],
+                       o[12], o[13], o[14], o[15], o[16], "-" * 64, now, now))
+        for line_no, row in enumerate(group, start=1):
+            price = int(Decimal(row[20]) * 100) if row[20] else None
+            lines.append((order_id, line_no, row[17], row[18], int(row[19]), price))
+        events.append((order_id, now))
+        if len(orders) >= 2000:
+            flush(orders, lines, events)
+            orders, lines, events = [], [], []
+    flush(orders, lines, events)
+connection.execute("COMMIT")
+"""
+
+
+def generate(path: Path, orders: int, seed: int = 20261126) -> int:
+    """A generic CSV of `orders` orders, two lines each; the number of lines."""
+    rnd = random.Random(seed)
+    lines = 0
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for n in range(orders):
+            city, country, currency = CITIES[n % len(CITIES)]
+            name = f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
+            order = [
+                f"B{n:08d}",
+                f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{n % 59:02d}Z",
+                "2026-12-31" if n % 3 else "",
+                str(n % 3),
+                "web" if n % 4 else "market",
+                name,
+                f"customer{n}@example{n % 97}.com",
+                f"'+44 20 7946 {n % 10000:04d}" if n % 2 else "",
+                f"{1 + n % 300} High Street",
+                "Flat 2, rear" if n % 5 == 0 else "",
+                city,
+                "",
+                f"{10000 + n % 90000}",
+                country,
+                "standard" if n % 3 else "express",
+                currency,
+                "Gift wrap, please" if n % 7 == 0 else "",
+            ]
+            for line in range(2):
+                # A shop's catalogue: 3,000 SKUs, each at its price.
+                item = rnd.randrange(3000)
+                sku = f"SKU-{item:04d}"
+                cents = 100 + item * 7919 % 4900
+                price = str(cents) if currency == "JPY" else f"{cents / 100:.2f}"
+                writer.writerow([*order, sku, f"Tea {sku}", str(1 + line), price])
+                lines += 1
+    return lines
+
+
+def run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out = process.stdout.read().decode() if process.stdout else ""
+    err = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed ({process.returncode}):\n{out}{err}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def fresh_database(folder: Path, name: str) -> Path:
+    db = folder / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-m", "orderops", "--db", str(db), "db", "upgrade"],
+                   check=True, capture_output=True)  # fmt: skip
+    return db
+
+
+def measure(folder: Path, csv_path: Path, runs: int) -> dict[str, list[float]]:
+    raw_script = folder / "raw_sqlite.py"
+    raw_script.write_text(RAW_SCRIPT)
+    result: dict[str, list[float]] = {
+        f"{who}{what}": [] for who in ("ours", "raw") for what in ("", "_cpu", "_mib")
+    }
+    commands = {
+        "ours": [sys.executable, "-m", "orderops", "--db", "{db}", "receive", str(csv_path)],
+        "raw": [sys.executable, str(raw_script), str(csv_path), "{db}"],
+    }
+    for _ in range(runs):
+        for who, command in commands.items():
+            db = str(fresh_database(folder, f"{who}.db"))
+            seconds, cpu, mib = run([db if part == "{db}" else part for part in command])
+            result[who].append(seconds)
+            result[f"{who}_cpu"].append(cpu)
+            result[f"{who}_mib"].append(mib)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1, help="alternating runs; medians shown")
+    parser.add_argument("--growth", action="store_true", help="also receive a 5x larger file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        csv_path = folder / "big.csv"
+        lines = generate(csv_path, args.orders)
+        size = csv_path.stat().st_size / 2**20
+        print(f"file: {args.orders:,} orders, {lines:,} lines, {size:.1f} MiB (generic CSV)")
+        figures = measure(folder, csv_path, args.runs)
+        median = {key: statistics.median(values) for key, values in figures.items()}
+        ours, raw = median["ours"], median["raw"]
+        print(f"runs: {args.runs} each, alternating, whole processes on fresh databases")
+        for who, label in (("ours", "orderops receive"), ("raw", "plain sqlite3")):
+            print(f"{label + ':':18} {median[who]:6.2f} s wall ({median[who + '_cpu']:6.2f} s CPU)"
+                  f"  {lines / median[who]:9,.0f} lines/s  "
+                  f"peak {max(figures[who + '_mib']):6.1f} MiB")  # fmt: skip
+        print(f"ratio: {ours / raw:.2f} wall, {median['ours_cpu'] / median['raw_cpu']:.2f} CPU "
+              f"(target <= 1.5); peak memory {max(figures['ours_mib']):.1f} MiB "
+              "(target <= 250)")  # fmt: skip
+        if args.growth:
+            bigger = folder / "bigger.csv"
+            more = generate(bigger, args.orders * 5)
+            db = fresh_database(folder, "growth.db")
+            seconds, _, mib = run([sys.executable, "-m", "orderops", "--db", str(db), "receive",
+                                   str(bigger)])  # fmt: skip
+            print(f"5x file ({args.orders * 5:,} orders, {more:,} lines): {seconds:.2f} s, "
+                  f"{more / seconds:,.0f} lines/s, peak {mib:.1f} MiB "
+                  f"({mib / max(figures['ours_mib']):.2f}x the 1x peak)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

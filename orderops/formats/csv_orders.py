@@ -1,0 +1,447 @@
+"""CSV order files: the generic layout and the storefront exports, read by column name.
+
+Every layout has one row per order line. A layout maps the file's columns
+onto the order record's field names; the rows of one order follow each other
+(the same order number); an order field given on several rows must agree.
+Values are then judged by `records.build_order`, like any other format.
+
+Rows are read as a stream, one order at a time, so a file of any size is
+checked in flat memory.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import TextIO
+
+from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, OrderRecord
+from orderops.formats.problems import Problem
+from orderops.formats.records import RawLine, RawOrder, ReadOrder, judge_order
+
+# A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_STARTS = "=+-@\t\r'"
+GENERIC_HEADER = (*ORDER_FIELDS, *LINE_FIELDS)
+
+
+def escape_cell(value: str) -> str:
+    """`value` made safe to open in a spreadsheet: a leading `'` before a formula start.
+
+    A value that already starts with `'` followed by such a character gets
+    one more, so `unescape_cell` always gives back exactly `value`.
+    """
+    if value and (
+        value[0] in _ESCAPED_STARTS[:-1]
+        or (value[0] == "'" and len(value) > 1 and value[1] in _ESCAPED_STARTS)
+    ):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    if len(value) > 1 and value[0] == "'" and value[1] in _ESCAPED_STARTS:
+        return value[1:]
+    return value
+
+
+def _strip_apostrophe(value: str) -> str:
+    """Storefronts write '01234 so that a spreadsheet keeps the leading zero."""
+    return value[1:] if value.startswith("'") else value
+
+
+def _strip_hash(value: str) -> str:
+    """Shopify names orders "#1001"; the order number is 1001."""
+    text = value.strip()
+    return text[1:] if text.startswith("#") else text
+
+
+@dataclass(frozen=True)
+class Column:
+    """A record field and the file columns it is read from.
+
+    The first of `names` present in the header is used; with `join`, every
+    one present is read and the non-empty values joined by a space (first
+    and last name into one customer name).
+    """
+
+    field: str
+    names: tuple[str, ...]
+    clean: Callable[[str], str] | None = None
+    join: bool = False
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    name: str
+    order_columns: tuple[Column, ...]
+    line_columns: tuple[Column, ...]
+    # Header names that tell this layout apart from the others.
+    signature: tuple[str, ...]
+    # Unknown columns are refused (the generic layout) or ignored (exports).
+    strict: bool = False
+    unescape: bool = False
+
+    def matches(self, header: Sequence[str]) -> bool:
+        names = set(header)
+        return all(name in names for name in self.signature)
+
+    def column(self, field: str) -> Column:
+        for column in (*self.order_columns, *self.line_columns):
+            if column.field == field:
+                return column
+        raise KeyError(field)
+
+
+GENERIC = CsvLayout(
+    name="csv",
+    order_columns=tuple(Column(name, (name,)) for name in ORDER_FIELDS),
+    line_columns=tuple(Column(name, (name,)) for name in LINE_FIELDS),
+    signature=("order_number",),
+    strict=True,
+    unescape=True,
+)
+
+SHOPIFY = CsvLayout(
+    name="shopify",
+    order_columns=(
+        Column("order_number", ("Name",), _strip_hash),
+        Column("placed_at", ("Created at",)),
+        Column("email", ("Email",)),
+        Column("customer_name", ("Shipping Name",)),
+        Column("phone", ("Shipping Phone", "Phone"), _strip_apostrophe),
+        Column("address1", ("Shipping Address1", "Shipping Street")),
+        Column("address2", ("Shipping Address2",)),
+        Column("city", ("Shipping City",)),
+        Column("region", ("Shipping Province", "Shipping Province Code")),
+        Column("postal_code", ("Shipping Zip",), _strip_apostrophe),
+        Column("country", ("Shipping Country", "Shipping Country Code")),
+        Column("shipping_method", ("Shipping Method",)),
+        Column("currency", ("Currency",)),
+        Column("channel", ("Source",)),
+        Column("note", ("Notes",)),
+    ),
+    line_columns=(
+        Column("sku", ("Lineitem sku",)),
+        Column("name", ("Lineitem name",)),
+        Column("qty", ("Lineitem quantity",)),
+        Column("unit_price", ("Lineitem price",)),
+    ),
+    signature=("Name", "Lineitem quantity"),
+)
+
+WOOCOMMERCE = CsvLayout(
+    name="woocommerce",
+    order_columns=(
+        Column("order_number", ("Order Number", "Order ID"), _strip_hash),
+        Column("placed_at", ("Order Date",)),
+        Column("email", ("Email (Billing)",)),
+        Column("phone", ("Phone (Billing)", "Phone (Shipping)"), _strip_apostrophe),
+        Column("customer_name", ("First Name (Shipping)", "Last Name (Shipping)"), join=True),
+        Column("address1", ("Address 1&2 (Shipping)", "Address 1 (Shipping)")),
+        Column("address2", ("Address 2 (Shipping)",)),
+        Column("city", ("City (Shipping)",)),
+        Column("region", ("State Code (Shipping)", "State (Shipping)")),
+        Column("postal_code", ("Postcode (Shipping)",), _strip_apostrophe),
+        Column("country", ("Country Code (Shipping)",)),
+        Column("shipping_method", ("Shipping Method Title",)),
+        Column("currency", ("Order Currency",)),
+        Column("note", ("Customer Note",)),
+    ),
+    line_columns=(
+        Column("sku", ("SKU",)),
+        Column("name", ("Name", "Item Name", "Product Name")),
+        Column("qty", ("Quantity", "Quantity (- Refund)")),
+        Column("unit_price", ("Item Cost",)),
+    ),
+    signature=("Order Number",),
+)
+
+LAYOUTS = {layout.name: layout for layout in (GENERIC, SHOPIFY, WOOCOMMERCE)}
+
+
+def detect_layout(header: Sequence[str]) -> CsvLayout | None:
+    """The layout whose signature columns the header has (generic first)."""
+    for layout in LAYOUTS.values():
+        if layout.matches(header):
+            return layout
+    return None
+
+
+def read_header(first_line: str) -> list[str]:
+    """The column names of a CSV header line (stripped)."""
+    try:
+        row = next(csv.reader([first_line]), [])
+    except csv.Error:
+        return []
+    return [name.strip() for name in row]
+
+
+Getter = Callable[[list[str]], tuple[str, ...]]
+
+
+@dataclass
+class _Plan:
+    """Where each record field sits in this file's rows, and how to pick the values out."""
+
+    order_fields: tuple[str, ...]
+    order_values: Getter
+    line_fields: tuple[str, ...]
+    line_values: Getter
+    key_position: int
+    key_index: int
+    key_clean: Callable[[str], str] | None
+    # Record field -> the file's column name(s), for messages.
+    display: dict[str, str]
+
+
+def _plan(layout: CsvLayout, header: list[str], name: str) -> tuple[_Plan | None, list[Problem]]:
+    problems: list[Problem] = []
+    positions: dict[str, int] = {}
+    for index, column in enumerate(header):
+        if column in positions:
+            problems.append(Problem(name, 1, column, None, "appears twice in the header"))
+        positions.setdefault(column, index)
+    if layout.strict:
+        known = set(GENERIC_HEADER)
+        for column in header:
+            if column not in known and column != "":
+                problems.append(
+                    Problem(name, 1, column, None, "is not a field of the order record or line")
+                )
+
+    def place(columns: tuple[Column, ...]) -> list[tuple[Column, tuple[int, ...]]]:
+        placed = []
+        for column in columns:
+            found = tuple(positions[n] for n in column.names if n in positions)
+            if found:
+                placed.append((column, found if column.join else found[:1]))
+        return placed
+
+    order, line = place(layout.order_columns), place(layout.line_columns)
+    present = {column.field for column, _ in order + line}
+    for field in dict.fromkeys(("order_number", *REQUIRED_ORDER_FIELDS, "sku", "qty")):
+        if field not in present and not any(p.column == field for p in problems):
+            wanted = " or ".join(f"'{n}'" for n in layout.column(field).names)
+            problems.append(
+                Problem(name, 1, None, None, f"the header has no column {wanted} (found: "
+                        f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''})")
+            )  # fmt: skip
+    if problems:
+        return None, problems
+    display = {
+        column.field: " / ".join(n for n in column.names if n in positions)
+        for column, _ in order + line
+    }
+    order_fields = tuple(column.field for column, _ in order)
+    key_position = order_fields.index("order_number")
+    key_column, (key_index,) = order[key_position]
+    plan = _Plan(
+        order_fields,
+        _getter(order),
+        tuple(column.field for column, _ in line),
+        _getter(line),
+        key_position,
+        key_index,
+        key_column.clean,
+        display,
+    )
+    return plan, []
+
+
+def _getter(placed: list[tuple[Column, tuple[int, ...]]]) -> Getter:
+    """A function from a row's cells to the values of `placed`, in order."""
+    if all(column.clean is None and not column.join for column, _ in placed):
+        # The generic layout: one C call per row.
+        pick = itemgetter(*(indexes[0] for _, indexes in placed))
+        return pick if len(placed) > 1 else lambda cells: (pick(cells),)
+
+    def values(cells: list[str]) -> tuple[str, ...]:
+        out = []
+        for column, indexes in placed:
+            if column.join:
+                value = " ".join(part for i in indexes if (part := cells[i].strip()))
+            else:
+                value = cells[indexes[0]]
+            out.append(column.clean(value) if column.clean is not None else value)
+        return tuple(out)
+
+    return values
+
+
+class _Group:
+    """The rows of one order, gathered as they are read."""
+
+    def __init__(self, name: str, key: str, line: int) -> None:
+        self.raw = RawOrder(name, line, {})
+        self.key = key
+        self.rows: list[list[str]] = []
+        self.first: tuple[str, ...] = ()
+        self.problems: list[Problem] = []
+
+
+def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Iterator[ReadOrder]:
+    """Each order of a CSV stream (header first), checked, in file order.
+
+    A problem with the file as a whole (no header, missing columns) comes as
+    a single fatal ReadOrder.
+    """
+    reader = csv.reader(lines)
+    try:
+        raw_header = next(reader)
+    except StopIteration:
+        yield _fatal(name, layout, Problem(name, 1, None, None, "is empty: no header, no orders"))
+        return
+    header = tuple(cell.strip() for cell in raw_header)
+    plan, problems = _plan(layout, list(header), name)
+    if plan is None:
+        yield _fatal(name, layout, *problems)
+        return
+    width = len(header)
+    unescape = layout.unescape
+    order_values, key_position = plan.order_values, plan.key_position
+    order_fields, line_fields, line_values = plan.order_fields, plan.line_fields, plan.line_values
+    group: _Group | None = None
+    end = reader.line_num
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not any(cells):
+            continue
+        if unescape and "'" in "".join(cells):
+            # unescape_cell, written inline: this runs for every cell of a large file.
+            cells = [
+                cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in _ESCAPED_STARTS else cell
+                for cell in cells
+            ]
+        if len(cells) == width:
+            values = order_values(cells)
+            key = values[key_position].strip()
+        else:
+            values = ()
+            key = _key_of_short_row(cells, plan)
+        if group is None or (key and key != group.key):
+            if group is not None:
+                yield _finish(group, layout, plan, header)
+            group = _Group(name, key, start)
+        group.rows.append(cells)
+        if not values:
+            group.problems.append(
+                Problem(name, start, None, None, f"has {len(cells)} cells, the header has {width}")
+            )
+            continue
+        if len(group.rows) == 1:
+            group.first = values
+            # Empty values stay: build_order passes over them, as "not given".
+            group.raw.fields = dict(zip(order_fields, values, strict=True))
+        elif values != group.first:
+            _merge(group, values, start, plan)
+        group.raw.lines.append(
+            RawLine(start, dict(zip(line_fields, line_values(cells), strict=True)))
+        )
+    if group is not None:
+        yield _finish(group, layout, plan, header)
+    else:
+        yield _fatal(name, layout, Problem(name, end or 1, None, None, "holds no orders"))
+
+
+def _key_of_short_row(cells: list[str], plan: _Plan) -> str:
+    value = cells[plan.key_index] if plan.key_index < len(cells) else ""
+    return (plan.key_clean(value) if plan.key_clean else value).strip()
+
+
+def _merge(group: _Group, values: tuple[str, ...], line: int, plan: _Plan) -> None:
+    """A later row of an order: fill what was empty, refuse what disagrees."""
+    fields = group.raw.fields
+    field_lines = group.raw.field_lines
+    for field, value in zip(plan.order_fields, values, strict=True):
+        if not value or value.isspace():
+            continue
+        first = fields.get(field)
+        if not first or first.isspace():
+            fields[field] = value
+            field_lines[field] = line
+        elif first.strip() != value.strip():
+            first_line = field_lines.get(field, group.raw.line)
+            group.problems.append(
+                Problem(
+                    group.raw.source,
+                    line,
+                    plan.display[field],
+                    value,
+                    f"disagrees with line {first_line} of the same order ('{first.strip()}')",
+                )
+            )
+
+
+def _finish(group: _Group, layout: CsvLayout, plan: _Plan, header: tuple[str, ...]) -> ReadOrder:
+    if group.problems and not group.raw.lines:
+        # Only malformed rows: what they lack is said already.
+        read = ReadOrder(group.raw.source, layout.name, None, group.problems, group.raw)
+    else:
+        read = judge_order(group.raw, layout.name, group.problems, plan.display)
+    read.rows = group.rows
+    read.header = header
+    read.row_count = len(group.rows)
+    return read
+
+
+def _fatal(name: str, layout: CsvLayout, *problems: Problem) -> ReadOrder:
+    return ReadOrder(name, layout.name, None, list(problems), fatal=True)
+
+
+def write_generic_csv(out: TextIO, records: Iterable[OrderRecord]) -> int:
+    """Write the generic CSV (header, then one row per line); the number of orders."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(GENERIC_HEADER)
+    count = 0
+    for record in records:
+        writer.writerows(generic_rows(record))
+        count += 1
+    return count
+
+
+def generic_rows(record: OrderRecord) -> list[list[str]]:
+    """The generic CSV rows of one order, formula-safe."""
+    order = [escape_cell(text) for text in record_texts(record)]
+    return [
+        [
+            *order,
+            escape_cell(line.sku),
+            escape_cell(line.name),
+            str(line.qty),
+            "" if line.unit_price is None else str(line.unit_price),
+        ]
+        for line in record.lines
+    ]
+
+
+def record_texts(record: OrderRecord) -> list[str]:
+    """The order fields of `record` as the text the readers take back, in ORDER_FIELDS order."""
+    texts = []
+    for name in ORDER_FIELDS:
+        value = getattr(record, name)
+        if value is None:
+            texts.append("")
+        elif name == "placed_at":
+            texts.append(value.isoformat().replace("+00:00", "Z"))
+        elif name == "ship_by":
+            texts.append(value.isoformat())
+        else:
+            texts.append(str(value))
+    return texts
+
+
+class RejectsWriter:
+    """Writes refused CSV rows under their file's own header."""
+
+    def __init__(self, out: TextIO, header: Sequence[str], layout: CsvLayout) -> None:
+        self.writer = csv.writer(out, lineterminator="\r\n")
+        self.writer.writerow(header)
+        self.layout = layout
+
+    def write(self, rows: list[list[str]]) -> None:
+        if self.layout.unescape:
+            rows = [[escape_cell(cell) for cell in row] for row in rows]
+        self.writer.writerows(rows)
