@@ -134,9 +134,15 @@ def main_options(
 
 
 from orderops.cli import db as _db  # noqa: E402
+from orderops.cli import export as _export  # noqa: E402
 from orderops.cli import orders as _orders  # noqa: E402
+from orderops.cli import process as _process  # noqa: E402
+from orderops.cli import stock as _stock  # noqa: E402
 
 _orders.register(app)
+app.command()(_process.process)
+app.add_typer(_stock.app, name="stock")
+app.add_typer(_export.app, name="export")
 app.add_typer(_db.app, name="db")
 
 

@@ -14,7 +14,7 @@ from orderops.domain.money import from_minor
 from orderops.errors import NotFound
 from orderops.formats.records import currency_exponent
 from orderops.lifecycle import Action, Status
-from orderops.services.transitions import change_status
+from orderops.services.transitions import change_status, utcnow
 from orderops.store.database import Database
 from orderops.store.tables import Order, OrderEvent, OrderLine
 
@@ -158,9 +158,23 @@ def release_order(db: Database, number: str, actor: str) -> dict[str, Any]:
 
 
 def cancel_order(db: Database, number: str, reason: str, actor: str) -> dict[str, Any]:
-    with db.transaction() as session:
+    """Cancel an order and free the stock it reserved (a ready order, or one held from ready)."""
+    from orderops.services.stock import free_allocations
+
+    def work(session: Session) -> dict[str, Any]:
         order = _lock_order(session, number)
-        transition = change_status(session, order, Action.CANCEL, actor, {"reason": reason})
+        at = utcnow()
+        transition = change_status(session, order, Action.CANCEL, actor, {"reason": reason}, at)
         order.hold_reason = ""
         order.hold_until = None
-    return {"order_number": number, "from": transition.from_status, "to": transition.to_status}
+        assert order.id is not None
+        session.flush()
+        freed = free_allocations(session.connection(), order.id, actor, f"cancel: {reason}", at)
+        return {
+            "order_number": number,
+            "from": transition.from_status,
+            "to": transition.to_status,
+            "units_freed": freed,
+        }
+
+    return db.write(work)
