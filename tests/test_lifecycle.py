@@ -76,7 +76,7 @@ actions = st.lists(st.sampled_from(list(Action)), max_size=25)
 )
 @given(sequence=actions)
 def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
-    tmp_path: Path, sequence: list[Action]
+    db_url: str, sequence: list[Action]
 ) -> None:
     from sqlmodel import col, select
 
@@ -85,7 +85,7 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
     from orderops.services.transitions import change_status
     from orderops.store.tables import Order, OrderEvent
 
-    db = _shared_database(tmp_path)
+    db = _shared_database(db_url)
     number = f"H{next(_numbers)}"
     record = OrderRecord(number, "Ada", "1 Road", "London", "GB", (OrderLine("SKU", 1),))
     receive_orders(db, [record], "tester")
@@ -109,12 +109,12 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
 
 
 _numbers = iter(range(1_000_000))
-_databases: dict[Path, object] = {}
+_databases: dict[str, object] = {}
 
 
-def _shared_database(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _shared_database(db_url: str):  # type: ignore[no-untyped-def]
     from orderops.store.database import Database
 
-    if tmp_path not in _databases:
-        _databases[tmp_path] = Database(str(tmp_path / "replay.db"))
-    return _databases[tmp_path]
+    if db_url not in _databases:
+        _databases[db_url] = Database(db_url)
+    return _databases[db_url]
