@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from orderops.cli import app
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_ORDERS = (str(EXAMPLES / "orders.yaml"), str(EXAMPLES / "order.yaml"))
 
 ORDER_YAML = """\
 order_number: "1001"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, run_orderops, sqlite_only
+from conftest import EXAMPLE_ORDERS, EXAMPLES, run_orderops, sqlite_only
 
 Cli = Callable[..., Any]
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -50,9 +50,7 @@ def statuses(rows: Rows) -> dict[str, str]:
 def test_the_readme_main_job_makes_the_example_orders_ready_or_backordered(
     cli: Cli, rows: Rows
 ) -> None:
-    assert (
-        cli("receive", str(EXAMPLES / "orders.yaml"), str(EXAMPLES / "order.yaml")).exit_code == 0
-    )
+    assert cli("receive", *EXAMPLE_ORDERS).exit_code == 0
     assert cli("stock", "import", str(EXAMPLES / "stock.csv")).exit_code == 0
     result = cli("process")
     assert result.exit_code == 0, result.output

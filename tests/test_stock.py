@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import EXAMPLES
+from conftest import EXAMPLE_ORDERS, EXAMPLES
 
 Cli = Callable[..., Any]
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -110,9 +110,7 @@ def test_a_yaml_stock_file_is_read_like_a_csv_one(
 
 def test_the_example_stock_covers_every_sku_of_the_example_orders(cli: Cli, rows: Rows) -> None:
     assert cli("stock", "import", str(EXAMPLES / "stock.csv")).exit_code == 0
-    assert (
-        cli("receive", str(EXAMPLES / "orders.yaml"), str(EXAMPLES / "order.yaml")).exit_code == 0
-    )
+    assert cli("receive", *EXAMPLE_ORDERS).exit_code == 0
     assert (
         rows("SELECT DISTINCT sku FROM order_lines WHERE sku NOT IN (SELECT sku FROM products)")
         == []
