@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # sku -> location -> units available (on hand minus allocated)
 Availability = dict[str, dict[str, int]]
@@ -35,6 +36,7 @@ class Reservation:
     qty: int
 
 
+@lru_cache(maxsize=65536)
 def bin_order(location: str) -> tuple[tuple[int, int | str], ...]:
     """Shelf order of a bin code: A-03-2 before A-10-1 (numbers compare as numbers)."""
     parts = re.split(r"[-.]", location)
