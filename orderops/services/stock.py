@@ -312,6 +312,17 @@ def free_allocations(
     Picked units go back on hand here too once picking exists (issue: pick):
     the allocation rows will then say how many of their units were picked.
     """
+    # Lock the bins in id order, as `process` does, so the two cannot deadlock.
+    connection.execute(
+        select(STOCK.c.id)
+        .join(
+            ALLOCATIONS,
+            and_(ALLOCATIONS.c.sku == STOCK.c.sku, ALLOCATIONS.c.location == STOCK.c.location),
+        )
+        .where(ALLOCATIONS.c.order_id == order_id)
+        .order_by(STOCK.c.id)
+        .with_for_update(of=STOCK)
+    ).all()
     reserved = connection.execute(
         select(ALLOCATIONS.c.sku, ALLOCATIONS.c.location, func.sum(ALLOCATIONS.c.qty))
         .where(ALLOCATIONS.c.order_id == order_id)
