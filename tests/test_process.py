@@ -262,3 +262,29 @@ def test_a_busy_database_makes_process_wait_then_exit_6_with_a_clear_message(
         "(ORDEROPS_BUSY_TIMEOUT seconds); nothing was written, try again\n"
     )
     assert run_orderops("process", db=db_path).returncode == 0
+
+
+@sqlite_only
+def test_a_lock_held_past_the_busy_timeout_is_waited_out_by_retrying(
+    db_path: Path, shop: Callable[..., None], rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+    import threading
+
+    from orderops.services.processing import process_orders
+    from orderops.store.database import Database
+
+    shop({"TEA": 1}, order_yaml("1", ("TEA", 1)))
+    monkeypatch.setenv("ORDEROPS_BUSY_TIMEOUT", "1")
+    database = Database(str(db_path))
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(process_orders(database, [], "me")))
+    worker.start()
+    worker.join(1.5)  # longer than SQLite's own wait of 1 s: the retry is what waits on
+    blocker.rollback()
+    blocker.close()
+    worker.join(10)
+    assert [summary.count("ready") for summary in results] == [1]
+    assert statuses(rows) == {"1": "ready"}

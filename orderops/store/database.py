@@ -61,13 +61,15 @@ class Database:
         gone stale) retries the whole transaction with a growing pause, for
         at most the busy timeout again. Then DatabaseBusy (exit 6).
         """
-        deadline = time.monotonic() + busy_seconds()
+        deadline: float | None = None
         pause = 0.02
         while True:
             try:
                 with self.transaction() as session:
                     return work(session)
             except DatabaseBusy:
+                if deadline is None:
+                    deadline = time.monotonic() + busy_seconds()
                 if time.monotonic() + pause > deadline:
                     raise
                 time.sleep(pause * (1 + random.random()))
