@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,30 @@ def received(cli: Callable[..., Any], order_file: Callable[..., Path]) -> Iterat
     result = cli("receive", str(order_file()))
     assert result.exit_code == 0, result.output
     yield "1001"
+
+
+@contextmanager
+def write_lock_held(db_url: str) -> Iterator[None]:
+    """Another writer holding the lock orderops needs, until the block ends.
+
+    SQLite: a write transaction (BEGIN IMMEDIATE). PostgreSQL: the orders and
+    stock tables locked against FOR UPDATE (plain reads still go through).
+    """
+    if ON_POSTGRES:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(db_url)
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text("LOCK TABLE orders, stock IN EXCLUSIVE MODE"))
+            yield
+        engine.dispose()
+        return
+    import sqlite3
+
+    blocker = sqlite3.connect(db_url, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        blocker.rollback()
+        blocker.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_ORDERS, EXAMPLES, run_orderops, sqlite_only
+from conftest import EXAMPLE_ORDERS, EXAMPLES, run_orderops, sqlite_only, write_lock_held
 
 Cli = Callable[..., Any]
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -242,26 +242,20 @@ def test_process_json_gives_the_summary_and_each_orders_outcome(
     }  # fmt: skip
 
 
-@sqlite_only
 def test_a_busy_database_makes_process_wait_then_exit_6_with_a_clear_message(
-    db_path: Path, cli: Cli, shop: Callable[..., None]
+    db_url: str, cli: Cli, shop: Callable[..., None], rows: Rows
 ) -> None:
-    import sqlite3
-
     shop({"TEA": 1}, order_yaml("1", ("TEA", 1)))
-    blocker = sqlite3.connect(db_path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        result = run_orderops("process", db=db_path, env={"ORDEROPS_BUSY_TIMEOUT": "0.5"})
-    finally:
-        blocker.rollback()
-        blocker.close()
+    with write_lock_held(db_url):
+        result = run_orderops("process", db=db_url, env={"ORDEROPS_BUSY_TIMEOUT": "0.5"})
     assert result.returncode == 6
     assert result.stderr.decode() == (
         "error: the database is busy: another orderops held it longer than the busy timeout "
         "(ORDEROPS_BUSY_TIMEOUT seconds); nothing was written, try again\n"
     )
-    assert run_orderops("process", db=db_path).returncode == 0
+    assert statuses(rows) == {"1": "received"}
+    assert run_orderops("process", db=db_url).returncode == 0
+    assert statuses(rows) == {"1": "ready"}
 
 
 @sqlite_only

@@ -6,13 +6,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ON_POSTGRES
+from conftest import write_lock_held
 
 PROCESSES = 8
 ORDERS = 400
@@ -26,33 +25,6 @@ def one_unit_orders(count: int) -> str:
         f"postal_code: SW1A 1AA, country: GB, lines: [{{sku: RACE-1, qty: 1}}]}}\n"
         for n in range(count)
     )
-
-
-@contextmanager
-def write_lock_held(db_url: str) -> Iterator[None]:
-    """Hold the write lock on the stock while the processes start, then let go.
-
-    Python takes a while to start, so without this the 8 processes would
-    rarely overlap; held, they all pile up at the lock and rush at once.
-    """
-    from sqlalchemy import create_engine, text
-
-    if ON_POSTGRES:
-        engine = create_engine(db_url)
-        with engine.connect() as connection, connection.begin():
-            connection.execute(text("LOCK TABLE stock IN EXCLUSIVE MODE"))
-            yield
-        engine.dispose()
-        return
-    import sqlite3
-
-    blocker = sqlite3.connect(db_url, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        blocker.rollback()
-        blocker.close()
 
 
 @pytest.mark.slow
@@ -69,6 +41,8 @@ def test_eight_processes_at_once_never_allocate_the_same_unit_twice(
     slices = [numbers[i::PROCESSES] for i in range(PROCESSES)]
     env = {**os.environ, "ORDEROPS_DB": db_url}
     env.pop("ORDEROPS_DEBUG", None)
+    # Python takes a while to start, so without the lock the 8 processes
+    # would rarely overlap; held, they all pile up at it and rush at once.
     with write_lock_held(db_url):
         runs = [
             subprocess.Popen(
