@@ -214,3 +214,9 @@ def test_export_stock_reads_back_with_import(
     assert rows("SELECT sku, name, location, on_hand FROM products JOIN stock USING (sku)") == (
         before
     )
+
+
+def test_stock_import_reads_standard_input(cli: Cli, rows: Rows) -> None:
+    result = cli("stock", "import", "-", input="sku,on_hand\nTEA,4\n")
+    assert result.exit_code == 0, result.output
+    assert rows("SELECT sku, location, on_hand FROM stock") == [("TEA", "MAIN", 4)]
