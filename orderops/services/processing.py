@@ -136,10 +136,18 @@ def release_expired_holds(
         .order_by(ORDERS.c.id)
         .with_for_update()
     )  # fmt: skip
-    if named is not None:
-        query = query.where(ORDERS.c.id.in_(named))
+    if named is None:
+        expired = list(connection.execute(query))
+    else:
+        expired = [
+            row
+            for start in range(0, len(named), BATCH)
+            for row in connection.execute(
+                query.where(ORDERS.c.id.in_(named[start : start + BATCH]))
+            )
+        ]
     released, status_rows, events = [], [], []
-    for row in connection.execute(query):
+    for row in expired:
         transition = lifecycle.apply(
             row.order_number, Status(row.status), Action.RELEASE,
             Status(row.held_from) if row.held_from else None,
