@@ -141,7 +141,13 @@ def test_stock_cannot_be_taken_below_what_is_allocated(
     assert cli("process").exit_code == 0
     refused = cli("stock", "add", "MUG-WHITE", "-3")
     assert refused.exit_code == 5
-    assert "stock cannot go below what is allocated" in refused.stderr
+    assert refused.stderr == (
+        "error: cannot bring MUG-WHITE in B-01-1 to 0 on hand: 1 of its 3 are allocated; "
+        "stock cannot go below what is allocated (cancel those orders first)\n"
+    )
+    below_zero = cli("stock", "add", "TEA-EARLGREY-100", "-5", "--location", "A-01-2")
+    assert below_zero.exit_code == 5
+    assert below_zero.stderr == "error: cannot take 5 of TEA-EARLGREY-100 from A-01-2: it holds 2\n"
     assert cli("stock", "set", "MUG-WHITE", "0").exit_code == 5
     assert rows("SELECT on_hand, allocated FROM stock WHERE sku = 'MUG-WHITE'") == [(3, 1)]
     lower = order_file(STOCK_CSV.replace("B-01-1,3", "B-01-1,0"), suffix=".csv")

@@ -242,10 +242,13 @@ def change_stock(
                 .where(STOCK.c.id == row.id, STOCK.c.allocated <= target, STOCK.c.on_hand == old)
                 .values(on_hand=target)
             ).rowcount
+            if changed != 1 and target < 0:
+                raise Conflict(f"cannot take {old - target} of {sku} from {where}: it holds {old}")
             if changed != 1:
                 raise Conflict(
-                    f"cannot bring {sku} in {where} to {target} on hand: {row.allocated} "
-                    f"allocated there (on hand {old}); stock cannot go below what is allocated"
+                    f"cannot bring {sku} in {where} to {target} on hand: {row.allocated} of its "
+                    f"{old} are allocated; stock cannot go below what is allocated "
+                    "(cancel those orders first)"
                 )
         if target != old:
             connection.execute(
