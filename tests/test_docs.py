@@ -12,12 +12,15 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _command_paths() -> list[str]:
+    import typer
+
     group = get_command(app)
+    ctx = typer.Context(group)
     paths = []
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            paths.extend(f"{name} {sub}" for sub in subcommands)
+    for name in group.list_commands(ctx):  # type: ignore[attr-defined]
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        if hasattr(command, "list_commands"):
+            paths.extend(f"{name} {sub}" for sub in command.list_commands(ctx))
         else:
             paths.append(name)
     return paths

@@ -1,16 +1,23 @@
-"""How results are shown: Rich for people, stable JSON for scripts."""
+"""How results are shown: Rich for people, stable JSON for scripts.
+
+json, datetime and decimal are imported inside the functions: every command
+module imports this one, and `orderops --help` should not pay for them.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def json_default(value: Any) -> Any:
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+    from enum import Enum
+
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -23,6 +30,8 @@ def json_default(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
 
 
