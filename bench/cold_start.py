@@ -1,7 +1,8 @@
 """Cold start: `orderops --help` against an empty Typer app with the same commands.
 
 The baseline is the floor of our stack: a Typer app with the same command
-names (and `db` subcommands) whose bodies do nothing. Both are run as fresh
+names (and the same command groups with their subcommands: db, stock, export)
+whose bodies do nothing. Both are run as fresh
 processes, alternately, and the medians compared. Target: ratio <= 1.2.
 
     python bench/cold_start.py [--runs 21]
@@ -22,34 +23,47 @@ import typer
 
 app = typer.Typer(name="orderops", no_args_is_help=True, add_completion=False)
 {commands}
-db = typer.Typer()
-{db_commands}
-app.add_typer(db, name="db")
+{groups}
 
 if __name__ == "__main__":
     app()
 """
 
 
-def command_names() -> tuple[list[str], list[str]]:
+def command_names() -> tuple[list[str], dict[str, list[str]]]:
+    """The top-level commands, and each command group with its subcommands."""
+    import typer
     from typer.main import get_command
 
     from orderops.cli import app
 
     group = get_command(app)
-    top = [name for name in group.commands if name != "db"]  # type: ignore[attr-defined]
-    db = list(group.commands["db"].commands)  # type: ignore[attr-defined]
-    return top, db
+    ctx = typer.Context(group)
+    top, groups = [], {}
+    for name in group.list_commands(ctx):  # type: ignore[attr-defined]
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        if hasattr(command, "list_commands"):
+            groups[name] = list(command.list_commands(ctx))
+        else:
+            top.append(name)
+    return top, groups
 
 
-def baseline_source(top: list[str], db: list[str]) -> str:
+def baseline_source(top: list[str], groups: dict[str, list[str]]) -> str:
+    counter = iter(range(1000))
+
     def body(target: str, names: list[str]) -> str:
         return "\n".join(
-            f'@{target}.command("{name}")\ndef cmd_{i}() -> None:\n    """{name}."""\n'
-            for i, name in enumerate(names)
+            f'@{target}.command("{name}")\ndef cmd_{next(counter)}() -> None:\n    """{name}."""\n'
+            for name in names
         )
 
-    return BASELINE.format(commands=body("app", top), db_commands=body("db", db))
+    group_source = "\n".join(
+        f"{name}_group = typer.Typer()\n{body(f'{name}_group', names)}\n"
+        f'app.add_typer({name}_group, name="{name}")\n'
+        for name, names in groups.items()
+    )
+    return BASELINE.format(commands=body("app", top), groups=group_source)
 
 
 def time_once(argv: list[str]) -> float:
@@ -62,10 +76,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    top, db = command_names()
+    top, groups = command_names()
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "baseline_app.py"
-        baseline.write_text(baseline_source(top, db))
+        baseline.write_text(baseline_source(top, groups))
         ours_cmd = [sys.executable, "-m", "orderops", "--help"]
         base_cmd = [sys.executable, str(baseline), "--help"]
         time_once(ours_cmd), time_once(base_cmd)  # warm the file cache
@@ -75,7 +89,8 @@ def main() -> None:
             base.append(time_once(base_cmd))
     ours_ms = statistics.median(ours) * 1000
     base_ms = statistics.median(base) * 1000
-    print(f"commands: {', '.join(top)}; db: {', '.join(db)}")
+    listed = "; ".join(f"{name}: {', '.join(names)}" for name, names in groups.items())
+    print(f"commands: {', '.join(top)}; {listed}")
     print(f"runs: {args.runs} each, alternating")
     print(f"orderops --help:      median {ours_ms:7.1f} ms")
     print(f"empty Typer baseline: median {base_ms:7.1f} ms")

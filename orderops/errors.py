@@ -65,3 +65,7 @@ class DatabaseError(OrderOpsError):
     """The database is busy, unreachable, or of a schema this version cannot use."""
 
     exit_code = 6
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process held the write lock longer than we were willing to wait."""

@@ -20,20 +20,24 @@ from orderops.errors import (
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
-def _commands() -> list[str]:
+def _command_paths() -> list[str]:
+    """Every command, `group sub` for the commands of a group (lazy groups too)."""
+    import typer
+
     group = get_command(app)
-    names = []
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            names.extend(f"{name} {sub}" for sub in subcommands)
+    ctx = typer.Context(group)
+    paths = []
+    for name in group.list_commands(ctx):  # type: ignore[attr-defined]
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        if hasattr(command, "list_commands"):
+            paths.extend(f"{name} {sub}" for sub in command.list_commands(ctx))
         else:
-            names.append(name)
-    return names
+            paths.append(name)
+    return paths
 
 
-def test_every_command_is_in_the_readme():
-    missing = [name for name in _commands() if f"orderops {name}" not in README]
+def test_every_command_is_in_the_readme_table() -> None:
+    missing = [path for path in _command_paths() if f"`orderops {path}" not in README]
     assert missing == []
 
 

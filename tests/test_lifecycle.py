@@ -76,7 +76,7 @@ actions = st.lists(st.sampled_from(list(Action)), max_size=25)
 )
 @given(sequence=actions)
 def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
-    tmp_path: Path, sequence: list[Action]
+    db_url: str, sequence: list[Action]
 ) -> None:
     from sqlmodel import col, select
 
@@ -85,7 +85,7 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
     from orderops.services.transitions import change_status
     from orderops.store.tables import Order, OrderEvent
 
-    db = _shared_database(tmp_path)
+    db = _shared_database(db_url)
     number = f"H{next(_numbers)}"
     record = OrderRecord(number, "Ada", "1 Road", "London", "GB", (OrderLine("SKU", 1),))
     receive_orders(db, [record], "tester")
@@ -110,10 +110,12 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
 
 
 _numbers = iter(range(1_000_000))
+_databases: dict[str, object] = {}
 
 
-def _shared_database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """One database file for all examples of a run; each example its own order."""
+def _shared_database(db_url: str):  # type: ignore[no-untyped-def]
     from orderops.store.database import Database
 
-    return Database(str(tmp_path / "replay.db"))
+    if db_url not in _databases:
+        _databases[db_url] = Database(db_url)
+    return _databases[db_url]

@@ -89,14 +89,9 @@ def test_update_keeps_a_held_order_on_hold(cli, rows, tmp_path) -> None:
 
 
 def test_update_refuses_an_order_already_being_picked(cli, rows, tmp_path) -> None:
-    from sqlalchemy import create_engine, text
-
     cli("receive", str(write_csv(tmp_path, "1,Ada,1 Road,London,GB,TEA,1,1.00\n", "a.csv")))
     # Picking belongs to another issue; set the status as it would leave it.
-    engine = create_engine(f"sqlite:///{tmp_path / 'orderops.db'}")
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE orders SET status = 'picking'"))
-    engine.dispose()
+    rows("UPDATE orders SET status = 'picking'")
     changed = "2,Bob,2 Road,Leeds,GB,TEA,1,\n1,Ada,1 Road,Paris,FR,TEA,1,1.00\n"
     result = cli("receive", "--update", str(write_csv(tmp_path, changed, "b.csv")))
     assert result.exit_code == 5

@@ -37,7 +37,7 @@ def test_generic_csv_with_bom_crlf_quoted_newlines_and_columns_in_any_order(cli,
     assert ada["note"] == "Ring twice,\nthen wait"
     assert ada["address2"] == "Flat 1, second floor"
     assert ada["phone"] == "+44 20 7946 0000"  # the spreadsheet escape is taken off
-    assert ada["placed_at"] == "2026-11-20 13:03:00.000000"
+    assert str(ada["placed_at"]).startswith("2026-11-20 13:03:00")
     assert line_rows(rows, "5001") == [
         ("TEA-EARLGREY-100", "Earl Grey, 100 g", 2, 650),
         ("MUG-WHITE", "", 1, 1200),
@@ -56,7 +56,7 @@ def test_shopify_export_maps_its_columns_onto_the_order(cli, rows) -> None:
     assert jo["customer_name"] == "Jö Müller"
     assert jo["postal_code"] == "01067"  # the leading apostrophe is Shopify's, not the zip's
     assert jo["phone"] == "+49 30 1234567"
-    assert jo["placed_at"] == "2025-10-07 07:50:26.000000"  # 09:50:26 +0200
+    assert str(jo["placed_at"]).startswith("2025-10-07 07:50:26")  # 09:50:26 +0200
     assert (jo["city"], jo["region"], jo["country"], jo["currency"]) == (
         "Berlin",
         "BE",
@@ -73,7 +73,7 @@ def test_shopify_export_maps_its_columns_onto_the_order(cli, rows) -> None:
         ("TEAPOT-GLASS", "Teekanne", 1, 2840),
     ]
     sam = order_row(rows, "1002")
-    assert sam["placed_at"] == "2025-10-07 22:05:00.000000"  # 18:05 -0400
+    assert str(sam["placed_at"]).startswith("2025-10-07 22:05:00")  # 18:05 -0400
     assert sam["postal_code"] == "02108"
 
 

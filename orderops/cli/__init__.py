@@ -21,8 +21,56 @@ from orderops.errors import InvalidInput, OrderOpsError
 _debug = False
 
 
+# Command groups built only when used: `orderops --help` lists them from this
+# table instead of importing their modules and building every subcommand, so
+# start-up stays flat as command families are added.
+LAZY_GROUPS = {
+    "stock": ("orderops.cli.stock", "Products, bins and stock levels."),
+    "export": ("orderops.cli.export", "Export data as CSV or YAML."),
+    "db": ("orderops.cli.db", "The database: status and upgrade."),
+}
+
+
+class LazyGroup(TyperGroup):
+    """A command group whose Typer app is imported and built on first use."""
+
+    def __init__(self, name: str, module: str, help: str) -> None:
+        super().__init__(name=name, help=help, no_args_is_help=True)
+        self.module = module
+        self._group: Any = None
+
+    def _built(self) -> Any:
+        if self._group is None:
+            import importlib
+
+            from typer.main import get_group
+
+            self._group = get_group(importlib.import_module(self.module).app)
+        return self._group
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self._built().list_commands(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return self._built().get_command(ctx, cmd_name)
+
+
 class OrderOpsGroup(TyperGroup):
     """Runs a command and turns every failure into `error: ...` and its exit code."""
+
+    _lazy: dict[str, LazyGroup] | None = None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY_GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in LAZY_GROUPS:
+            return super().get_command(ctx, cmd_name)
+        if self._lazy is None:
+            self._lazy = {}
+        if cmd_name not in self._lazy:
+            self._lazy[cmd_name] = LazyGroup(cmd_name, *LAZY_GROUPS[cmd_name])
+        return self._lazy[cmd_name]
 
     def main(  # type: ignore[override]
         self,
@@ -73,7 +121,7 @@ def _report(exc: Exception) -> int:
         return exc.exit_code
     if isinstance(exc, ClickException):
         message = " ".join(exc.format_message().split())
-        if not message:  # bare `orderops` or `orderops db`: the help was shown
+        if not message:  # a group called without a command: its help is already shown
             return exc.exit_code
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
@@ -137,13 +185,11 @@ def main_options(
     ctx.call_on_close(ctx.obj.close)
 
 
-from orderops.cli import db as _db  # noqa: E402
-from orderops.cli import export as _export  # noqa: E402
 from orderops.cli import orders as _orders  # noqa: E402
+from orderops.cli import process as _process  # noqa: E402
 
 _orders.register(app)
-app.add_typer(_export.app, name="export")
-app.add_typer(_db.app, name="db")
+app.command()(_process.process)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""`orderops export`: orders in the generic formats that `receive` reads back."""
+"""`orderops export`: orders and stock in the formats `receive` and `stock import` read back."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ from orderops.cli.state import state
 from orderops.errors import UsageProblem
 from orderops.lifecycle import Status
 
-app = typer.Typer(help="Export orders as CSV or YAML.", no_args_is_help=True)
+app = typer.Typer(help="Export orders and stock as CSV or YAML.", no_args_is_help=True)
 
 
 @app.command()
@@ -118,3 +119,26 @@ class _output:
             self.temp.replace(self.path)
         else:
             self.temp.unlink(missing_ok=True)
+
+
+class StockFormat(StrEnum):
+    CSV = "csv"
+    YAML = "yaml"
+
+
+@app.command("stock")
+def stock_command(
+    ctx: typer.Context,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write; '-' is standard output.")
+    ] = "-",
+    format: Annotated[StockFormat, typer.Option("--format", help="csv or yaml.")] = (
+        StockFormat.CSV
+    ),
+) -> None:
+    """Export products and bin counts, as `stock import` reads them back."""
+    from orderops.formats.stock_export import write_stock
+    from orderops.services.stock import list_stock
+
+    rows = list_stock(state(ctx).database())
+    write_stock(rows, output, format.value)

@@ -1,8 +1,11 @@
-"""How results are shown: Rich for people, stable JSON for scripts."""
+"""How results are shown: Rich for people, stable JSON for scripts.
+
+json, datetime and decimal are imported inside the functions: every command
+module imports this one, and `orderops --help` should not pay for them.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -11,6 +14,8 @@ from orderops.domain.json_values import json_default
 
 
 def print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from orderops.domain.money import from_minor
 from orderops.domain.orders import ORDER_FIELDS
 from orderops.errors import NotFound
 from orderops.lifecycle import Action, Status
-from orderops.services.transitions import change_status
+from orderops.services.transitions import change_status, utcnow
 from orderops.store.database import Database
 from orderops.store.tables import Order, OrderEvent, OrderLine
 
@@ -133,7 +133,16 @@ def release_order(db: Database, number: str, actor: str) -> dict[str, Any]:
 
 
 def cancel_order(db: Database, number: str, reason: str, actor: str) -> dict[str, Any]:
-    return _act(db, number, Action.CANCEL, actor, {"reason": reason})
+    """Cancel an order and free the stock it reserved (a ready order, or one held from ready)."""
+    from orderops.services.stock import free_allocations
+
+    def free(session: Session, order: Order, at: datetime) -> dict[str, Any]:
+        assert order.id is not None
+        session.flush()
+        freed = free_allocations(session.connection(), order.id, actor, f"cancel: {reason}", at)
+        return {"units_freed": freed}
+
+    return _act(db, number, Action.CANCEL, actor, {"reason": reason}, after=free)
 
 
 def _act(
@@ -144,19 +153,31 @@ def _act(
     detail: dict[str, Any],
     hold_reason: str = "",
     hold_until: datetime | None = None,
+    after: Callable[[Session, Order, datetime], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Apply one operator action to one order; a hold's reason lives only while held."""
-    with db.transaction() as session:
+    """Apply one operator action to one order, retried while the database is busy.
+
+    A hold's reason lives only while the order is held; `after` does the
+    action's own work (freeing stock) in the same transaction.
+    """
+
+    def work(session: Session) -> dict[str, Any]:
         order = session.exec(
             select(Order).where(Order.order_number == number.strip()).with_for_update()
         ).first()
         if order is None:
             raise NotFound(f"no order {number}")
-        transition = change_status(session, order, action, actor, detail)
+        at = utcnow()
+        transition = change_status(session, order, action, actor, detail, at)
         order.hold_reason = hold_reason
         order.hold_until = hold_until
-    return {
-        "order_number": order.order_number,
-        "from": transition.from_status,
-        "to": transition.to_status,
-    }
+        result = {
+            "order_number": order.order_number,
+            "from": transition.from_status,
+            "to": transition.to_status,
+        }
+        if after is not None:
+            result |= after(session, order, at)
+        return result
+
+    return db.write(work)

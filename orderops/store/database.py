@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from orderops.errors import Conflict, DatabaseError
+from orderops.errors import Conflict, DatabaseBusy, DatabaseError
 from orderops.store import schema
 from orderops.store.engine import (
     BEGIN_MODE,
+    busy_seconds,
     database_url,
     make_engine,
     refuse_if_missing,
     use_wal,
 )
+
+T = TypeVar("T")
 
 
 class Database:
@@ -69,6 +75,28 @@ class Database:
                 connection.exec_driver_sql("ANALYZE orders, order_lines, order_events")
             connection.commit()
 
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a write transaction; if the database is busy, wait and retry.
+
+        The driver already waits up to the busy timeout for the lock; on top
+        of that a busy error (a lock that came free too late, a WAL snapshot
+        gone stale) retries the whole transaction with a growing pause, for
+        at most the busy timeout again. Then DatabaseBusy (exit 6).
+        """
+        deadline: float | None = None
+        pause = 0.02
+        while True:
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except DatabaseBusy:
+                if deadline is None:
+                    deadline = time.monotonic() + busy_seconds()
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause * (1 + random.random()))
+                pause = min(pause * 2, 1.0)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -83,14 +111,18 @@ def translated_errors(url: str) -> Iterator[None]:
     except OperationalError as exc:
         message = _first_line(exc)
         lowered = message.lower()
-        if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
-            raise DatabaseError(
+        if any(word in lowered for word in _BUSY_WORDS):
+            raise DatabaseBusy(
                 "the database is busy: another orderops held it longer than the busy "
-                "timeout (ORDEROPS_BUSY_TIMEOUT); try again"
+                "timeout (ORDEROPS_BUSY_TIMEOUT seconds); nothing was written, try again"
             ) from exc
         raise DatabaseError(f"cannot use the database {_safe(url)}: {message}") from exc
     except DBAPIError as exc:
         raise DatabaseError(f"database error: {_first_line(exc)}") from exc
+
+
+# SQLite: "database is locked"/"busy"; PostgreSQL: lock_timeout, deadlock, serialization.
+_BUSY_WORDS = ("locked", "busy", "lock timeout", "deadlock detected", "could not serialize")
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from orderops.lifecycle import Status
@@ -95,3 +104,81 @@ class OrderEvent(SQLModel, table=True):
 ORDERS = cast(Table, Order.__table__)  # type: ignore[attr-defined]
 ORDER_LINES = cast(Table, OrderLine.__table__)  # type: ignore[attr-defined]
 ORDER_EVENTS = cast(Table, OrderEvent.__table__)  # type: ignore[attr-defined]
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(unique=True, max_length=64)
+    name: str = ""
+    # GTIN/EAN/UPC, check digit verified on the way in; "" when not given.
+    barcode: str = Field(default="", max_length=14)
+    reorder_point: int = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Stock(SQLModel, table=True):
+    """Units of one SKU in one bin. `available` is on_hand - allocated."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="ck_stock_on_hand"),
+        CheckConstraint("allocated >= 0 AND allocated <= on_hand", name="ck_stock_allocated"),
+        UniqueConstraint("sku", "location", name="uq_stock_sku_location"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(sa_column=Column(String(64), ForeignKey("products.sku"), nullable=False))
+    location: str = Field(max_length=32)
+    on_hand: int = 0
+    allocated: int = 0
+
+
+class StockMovement(SQLModel, table=True):
+    """One change of a stock row: a delivery, a count, an allocation, a release."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_sku", "sku", "location", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    sku: str = Field(max_length=64)
+    location: str = Field(max_length=32)
+    on_hand_delta: int = 0
+    allocated_delta: int = 0
+    reason: str = ""
+    # The order the units were allocated to or freed from, if any.
+    order_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("orders.id", ondelete="SET NULL"), nullable=True),
+    )
+
+
+class Allocation(SQLModel, table=True):
+    """Units of an order line reserved in one bin, freed exactly on cancel."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("qty >= 1", name="ck_allocations_qty"),
+        Index("ix_allocations_order_id", "order_id"),
+        Index("ix_allocations_sku", "sku", "location"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    )
+    order_line_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False)
+    )
+    sku: str = Field(max_length=64)
+    location: str = Field(max_length=32)
+    qty: int
+
+
+PRODUCTS = cast(Table, Product.__table__)  # type: ignore[attr-defined]
+STOCK = cast(Table, Stock.__table__)  # type: ignore[attr-defined]
+STOCK_MOVEMENTS = cast(Table, StockMovement.__table__)  # type: ignore[attr-defined]
+ALLOCATIONS = cast(Table, Allocation.__table__)  # type: ignore[attr-defined]

@@ -1,51 +1,25 @@
-"""Bulk receiving and export on PostgreSQL, through the same commands.
-
-Runs when ORDEROPS_TEST_POSTGRES names an empty database it may wipe, e.g.
-`ORDEROPS_TEST_POSTGRES=postgresql+psycopg://postgres@/test?host=/tmp&port=5432`.
-"""
+"""Bulk receiving and export end to end, through the same commands, on whichever
+engine the suite runs on (SQLite, or PostgreSQL with ORDEROPS_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from orderops.cli import app
-
-URL = os.environ.get("ORDEROPS_TEST_POSTGRES", "")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not URL, reason="set ORDEROPS_TEST_POSTGRES to run on PostgreSQL"),
-]
 
 
 @pytest.fixture
-def pg(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    monkeypatch.setenv("ORDEROPS_DB", URL)
-    runner = CliRunner()
-
+def pg(cli, rows):  # type: ignore[no-untyped-def]
     def run(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args))
+        return cli(*args)
 
-    def count(table: str) -> int:
-        with engine.connect() as connection:
-            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
-
-    run.count = count  # type: ignore[attr-defined]
-    yield run
-    engine.dispose()
+    run.count = lambda table: rows(f"SELECT count(*) FROM {table}")[0][0]  # type: ignore[attr-defined]
+    return run
 
 
-def test_receive_skip_refuse_update_and_export_on_postgresql(pg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_receive_skip_refuse_update_and_export_end_to_end(pg, tmp_path) -> None:  # type: ignore[no-untyped-def]
     files = [str(FIXTURES / name) for name in ("generic.csv", "shopify.csv", "woocommerce.csv")]
     first = pg("receive", *files)
     assert first.exit_code == 0, first.output

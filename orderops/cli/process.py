@@ -1,0 +1,54 @@
+"""`orderops process`: verify and allocate received and backordered orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orderops.cli.output import print_json
+from orderops.cli.state import state
+
+SHOWN = 20
+
+
+def process(
+    ctx: typer.Context,
+    orders: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Order numbers (default: every received and backordered order).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print stable JSON for scripts.")
+    ] = False,
+) -> None:
+    """Verify orders and allocate stock: each becomes ready, backordered or on hold.
+
+    Highest priority first, then earliest ship-by, then earliest placed. Holds
+    whose until-date has passed are released first.
+    """
+    from orderops.services.processing import process_orders
+
+    app_state = state(ctx)
+    summary = process_orders(app_state.database(), orders or [], app_state.who())
+    if json_out:
+        print_json(summary.as_json())
+        return
+    if summary.released:
+        print(f"released {len(summary.released)} hold(s) whose date had passed")
+    processed = len(summary.outcomes) - summary.count("skipped")
+    print(
+        f"processed {processed} order{'s' if processed != 1 else ''}: "
+        f"{summary.count('ready')} ready, {summary.count('backordered')} backordered, "
+        f"{summary.count('held')} held"
+    )
+    held = [o for o in summary.outcomes if o.outcome == "held"]
+    for outcome in held[:SHOWN]:
+        print(f"  held {outcome.order_number}: {outcome.reason}")
+    if len(held) > SHOWN:
+        print(f"  ... and {len(held) - SHOWN} more held (see --json)")
+    for outcome in (o for o in summary.outcomes if o.outcome == "skipped"):
+        print(f"  skipped {outcome.order_number}: {outcome.reason}")

@@ -1,0 +1,125 @@
+"""`orderops stock`: products and bins, their levels, deliveries and counts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orderops.cli.output import console, print_json, table
+from orderops.cli.state import state
+
+app = typer.Typer(help="Products, bins and stock levels.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print stable JSON for scripts.")]
+LocationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--location",
+        "-l",
+        help="Bin code such as A-03-2 (default: the SKU's only bin, else MAIN).",
+        show_default=False,
+    ),
+]
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Stock files (CSV or YAML); '-' reads standard input."),
+    ],
+    json_out: JsonOption = False,
+) -> None:
+    """Set products and bin counts from CSV or YAML files (all or nothing)."""
+    from orderops.formats.stock_files import read_stock_files
+    from orderops.services.stock import import_stock
+
+    records = read_stock_files(files)
+    app_state = state(ctx)
+    summary = import_stock(app_state.database(), records, app_state.who())
+    if json_out:
+        print_json(summary.as_json())
+        return
+    print(
+        f"products: {summary.products_added} added, {summary.products_updated} updated; "
+        f"bins: {summary.bins_added} added, {summary.bins_changed} changed, "
+        f"{summary.bins_unchanged} unchanged"
+    )
+
+
+def _change(ctx: typer.Context, sku: str, qty: int, location: str | None, reason: str,
+            relative: bool, json_out: bool) -> None:  # fmt: skip
+    from orderops.services.stock import change_stock
+
+    app_state = state(ctx)
+    result = change_stock(
+        app_state.database(), sku, qty, location=location, actor=app_state.who(),
+        reason=reason, relative=relative,
+    )  # fmt: skip
+    if json_out:
+        print_json(result)
+        return
+    print(
+        f"{result['sku']} in {result['location']}: {result['delta']:+d}; on hand "
+        f"{result['on_hand']}, allocated {result['allocated']}, available {result['available']}"
+    )
+
+
+@app.command("set")
+def set_command(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The product's SKU.")],
+    qty: Annotated[int, typer.Argument(help="Units counted on hand in the bin.", min=0)],
+    location: LocationOption = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "count",
+    json_out: JsonOption = False,
+) -> None:
+    """Set the units on hand in a bin (a stock count)."""
+    _change(ctx, sku, qty, location, reason, relative=False, json_out=json_out)
+
+
+@app.command("add", context_settings={"ignore_unknown_options": True})
+def add_command(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The product's SKU.")],
+    qty: Annotated[int, typer.Argument(help="Units delivered; negative corrects a count.")],
+    location: LocationOption = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+    json_out: JsonOption = False,
+) -> None:
+    """Add delivered units to a bin, or take some off (stock add SKU -3)."""
+    if qty == 0:
+        from orderops.errors import UsageProblem
+
+        raise UsageProblem("QTY must not be 0")
+    default = "delivery" if qty > 0 else "correction"
+    _change(ctx, sku, qty, location, reason.strip() or default, relative=True, json_out=json_out)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    low: Annotated[
+        bool, typer.Option("--low", help="Only SKUs at or below their reorder point.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Stock per SKU and bin: on hand, allocated, available."""
+    from orderops.services.stock import list_stock
+
+    rows = list_stock(state(ctx).database(), low=low)
+    if json_out:
+        keys = ("sku", "name", "location", "on_hand", "allocated", "available", "reorder_point")
+        print_json([{key: row[key] for key in keys} for row in rows])
+        return
+    grid = table("sku", "name", "location", "on hand", "allocated", "available", "reorder at")
+    for row in rows:
+        grid.add_row(
+            row["sku"], row["name"], row["location"], str(row["on_hand"]),
+            str(row["allocated"]), str(row["available"]), str(row["reorder_point"]),
+        )  # fmt: skip
+    out = console()
+    out.print(grid)
+    out.print(f"{len(rows)} bin{'s' if len(rows) != 1 else ''}", markup=False)
