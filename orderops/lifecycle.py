@@ -47,8 +47,10 @@ BEFORE_SHIPPED = (S.RECEIVED, S.READY, S.BACKORDERED, S.ON_HOLD, S.PICKING, S.PI
 UPDATABLE = (S.RECEIVED, S.READY, S.BACKORDERED, S.ON_HOLD)
 
 # action -> (statuses it may start from, status it leads to).
-# RELEASE leads back to the status the order was held from (None here);
-# UPDATE leaves the status as it is (None here too).
+# RELEASE leads back to the status the order was held from (None here).
+# UPDATE (changed content received again) sends the order back to received,
+# to be verified and allocated anew; a held order stays held, to be released
+# to received.
 TRANSITIONS: dict[Action, tuple[tuple[Status, ...], Status | None]] = {
     Action.RECEIVE: ((), S.RECEIVED),
     Action.ALLOCATE: ((S.RECEIVED, S.BACKORDERED), S.READY),
@@ -61,7 +63,7 @@ TRANSITIONS: dict[Action, tuple[tuple[Status, ...], Status | None]] = {
     Action.SHIP: ((S.PACKED,), S.SHIPPED),
     Action.DELIVER: ((S.SHIPPED,), S.DELIVERED),
     Action.CANCEL: (BEFORE_SHIPPED, S.CANCELLED),
-    Action.UPDATE: (UPDATABLE, None),
+    Action.UPDATE: (UPDATABLE, S.RECEIVED),
 }
 
 
@@ -109,8 +111,8 @@ def apply(
         if held_from is None:
             raise TransitionRefused(f"order {order_number} is on hold but its prior status is lost")
         return Transition(action, status, held_from, None)
-    if action is Action.UPDATE:
-        return Transition(action, status, status, held_from)
+    if action is Action.UPDATE and status is S.ON_HOLD:
+        return Transition(action, status, status, S.RECEIVED)
     assert target is not None
     new_held_from = status if target is S.ON_HOLD else None
     return Transition(action, status, target, new_held_from)
@@ -124,7 +126,7 @@ def describe() -> list[tuple[str, str, str]]:
         if action is Action.RELEASE:
             goal = "the status it was held from"
         elif action is Action.UPDATE:
-            goal = "(unchanged)"
+            goal = "received (a held order stays held, to be released to received)"
         else:
             goal = str(target)
         rows.append((str(action), origin, goal))

@@ -282,3 +282,39 @@ def test_a_lock_held_past_the_busy_timeout_is_waited_out_by_retrying(
     worker.join(10)
     assert [summary.count("ready") for summary in results] == [1]
     assert statuses(rows) == {"1": "ready"}
+
+
+def test_receiving_changed_lines_of_a_ready_order_frees_its_stock_and_sends_it_back(
+    cli: Cli, rows: Rows, shop: Callable[..., None], order_file: Callable[..., Path]
+) -> None:
+    shop({"TEA": 5}, order_yaml("7", ("TEA", 3)))
+    assert cli("process").exit_code == 0
+    assert rows("SELECT on_hand, allocated FROM stock") == [(5, 3)]
+    updated = cli("receive", "--update", str(order_file(order_yaml("7", ("TEA", 1)))))
+    assert updated.exit_code == 0, updated.output
+    assert statuses(rows) == {"7": "received"}
+    assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
+    assert rows("SELECT count(*) FROM allocations") == [(0,)]
+    assert rows(
+        "SELECT allocated_delta, reason FROM stock_movements ORDER BY id DESC LIMIT 1"
+    ) == [(-3, "update: content changed")]
+    event = json.loads(cli("track", "7", "--json").stdout)["events"][-1]
+    assert (event["action"], event["from"], event["to"]) == ("update", "ready", "received")
+    assert event["detail"]["units_freed"] == 3
+    assert cli("process").exit_code == 0
+    assert statuses(rows) == {"7": "ready"}
+    assert rows("SELECT on_hand, allocated FROM stock") == [(5, 1)]
+
+
+def test_updating_a_held_order_keeps_it_held_and_release_sends_it_to_received(
+    cli: Cli, rows: Rows, shop: Callable[..., None], order_file: Callable[..., Path]
+) -> None:
+    shop({"TEA": 5}, order_yaml("8", ("TEA", 2)))
+    assert cli("process").exit_code == 0
+    assert cli("hold", "8", "--reason", "customer called").exit_code == 0
+    updated = cli("receive", "--update", str(order_file(order_yaml("8", ("TEA", 4)))))
+    assert updated.exit_code == 0, updated.output
+    assert rows("SELECT status, held_from FROM orders") == [("on_hold", "received")]
+    assert rows("SELECT allocated FROM stock") == [(0,)]
+    assert cli("release", "8").exit_code == 0
+    assert statuses(rows) == {"8": "received"}

@@ -28,6 +28,7 @@ from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
+from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_orders, insert_rows
 from orderops.store.database import Database
@@ -277,15 +278,24 @@ class _Run:
             self.refused_updates.append(str(exc))
             return
         changes = _changed_fields(connection, found.id, record)
+        # Its lines change, so what was reserved for them goes back to stock
+        # and the order goes back to received for `process` to verify anew.
+        freed = free_allocations(
+            connection, found.id, self.actor, "update: content changed", self.now
+        )
         values = _order_values(record, self.now)
-        for kept in ("status", "held_from", "hold_reason", "hold_until", "received_at"):
+        for kept in ("hold_reason", "hold_until", "received_at"):
             del values[kept]
+        values["status"] = transition.to_status.value
+        values["held_from"] = transition.held_from.value if transition.held_from else None
         if record.placed_at is None:
             del values["placed_at"]
         connection.execute(update(ORDERS).where(ORDERS.c.id == found.id).values(values))
         connection.execute(delete(ORDER_LINES).where(ORDER_LINES.c.order_id == found.id))
         insert_rows(connection, ORDER_LINES, LINE_COLUMNS, _line_rows(found.id, record))
-        detail = {"source": record.source, "changed": changes}
+        detail: dict[str, Any] = {"source": record.source, "changed": changes}
+        if freed:
+            detail["units_freed"] = freed
         connection.execute(
             insert(ORDER_EVENTS),
             [event_values(found.id, transition, self.actor, self.now, detail)],
