@@ -27,7 +27,8 @@ def local_time(value: datetime | None) -> str:
 def console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # soft_wrap: lines are not cut at 80 columns when piped into a file or grep.
+    return Console(highlight=False, soft_wrap=True)
 
 
 def table(*columns: str, title: str | None = None) -> Any:
