@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from orderops.cli.orders import StatusFilter
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
-from orderops.lifecycle import Status
 
 app = typer.Typer(help="Export orders and stock as CSV or YAML.", no_args_is_help=True)
 
@@ -17,12 +17,7 @@ app = typer.Typer(help="Export orders and stock as CSV or YAML.", no_args_is_hel
 @app.command()
 def orders(
     ctx: typer.Context,
-    status: Annotated[
-        list[Status] | None,
-        typer.Option(
-            "--status", help="Only orders in this status (repeatable).", show_default=False
-        ),
-    ] = None,
+    status: StatusFilter = None,
     since: Annotated[
         str | None,
         typer.Option(

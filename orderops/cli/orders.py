@@ -13,6 +13,10 @@ from orderops.errors import UsageProblem
 from orderops.lifecycle import Status
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print stable JSON for scripts.")]
+StatusFilter = Annotated[
+    list[Status] | None,
+    typer.Option("--status", help="Only orders in this status (repeatable).", show_default=False),
+]
 QUICK = "Quick entry (one order from options instead of files)"
 
 
@@ -279,12 +283,7 @@ def track(
 
 def list_command(
     ctx: typer.Context,
-    status: Annotated[
-        list[Status] | None,
-        typer.Option(
-            "--status", help="Only orders in this status (repeatable).", show_default=False
-        ),
-    ] = None,
+    status: StatusFilter = None,
     json_out: JsonOption = False,
 ) -> None:
     """List orders, oldest first."""

@@ -192,15 +192,11 @@ def _read_csv(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str]
 def _read_yaml(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str]]], list[Problem]]:
     import yaml
 
-    from orderops.formats.yaml_orders import _Loader, _Reader
+    from orderops.formats.yaml_orders import _Reader, compose
 
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return [], [Problem(name, line, None, None, f"is not valid YAML: {why}")]
+    root, problems = compose(name, text)
+    if problems:
+        return [], problems
     reader = _Reader(name)
     if root is None or not isinstance(root, yaml.SequenceNode) or not reader.plain(root):
         return [], [

@@ -25,15 +25,22 @@ _PLAIN_TAGS = {
 _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
-def read_yaml_orders(name: str, text: str) -> tuple[list[RawOrder], list[Problem]]:
-    """Raw orders with their line numbers, and the problems of shape found."""
+def compose(name: str, text: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """The document's node tree (scalars untyped), or the syntax error as a Problem."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        return yaml.compose(text, Loader=_Loader), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return [], [Problem(name, line or 1, None, None, f"is not valid YAML: {why}")]
+        return None, [Problem(name, line or 1, None, None, f"is not valid YAML: {why}")]
+
+
+def read_yaml_orders(name: str, text: str) -> tuple[list[RawOrder], list[Problem]]:
+    """Raw orders with their line numbers, and the problems of shape found."""
+    root, problems = compose(name, text)
+    if problems:
+        return [], problems
     if root is None:
         return [], [Problem(name, 1, None, None, "holds no orders")]
     reader = _Reader(name)
