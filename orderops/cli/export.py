@@ -51,7 +51,7 @@ def orders(
         raise UsageProblem(f"--format must be csv or yaml, not {format!r}")
     start = _moment("--since", since, end_of_day=False)
     end = _moment("--until", until, end_of_day=True)
-    database = state(ctx).database()
+    database = state(ctx).database(create=False)
     with _output(output) as out:
         export_orders(database, out, format, status or [], start, end)
 
@@ -62,14 +62,14 @@ def _moment(option: str, value: str | None, *, end_of_day: bool):  # type: ignor
         return None
     from datetime import UTC, date, datetime, time, timedelta
 
-    from orderops.formats.records import FieldError, parse_timestamp
+    from orderops.formats.records import FieldError, parse_timestamp, to_utc
 
     text = value.strip()
     try:
         day = date.fromisoformat(text)
     except ValueError:
         try:
-            return parse_timestamp(text)
+            return to_utc(parse_timestamp(text))
         except FieldError as exc:
             raise UsageProblem(f"{option} {value!r} {exc}") from None
     if end_of_day:
@@ -135,5 +135,6 @@ def stock_command(
     from orderops.formats.stock_export import write_stock
     from orderops.services.stock import list_stock
 
-    rows = list_stock(state(ctx).database())
-    write_stock(rows, output, format.value)
+    rows = list_stock(state(ctx).database(create=False))
+    with _output(output) as out:
+        write_stock(rows, out, format.value)

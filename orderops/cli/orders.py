@@ -115,6 +115,8 @@ def receive(
         raise UsageProblem("--skip-invalid needs --rejects FILE for the refused rows")
     if rejects and not skip_invalid:
         raise UsageProblem("--rejects goes with --skip-invalid")
+    if rejects and files and _same_file(rejects, files):
+        raise UsageProblem("--rejects must not be one of the input files")
     app_state = state(ctx)
     if files:
         sink = Rejects(rejects) if rejects and not dry_run else None
@@ -137,7 +139,9 @@ def receive(
         raw = RawOrder("command line", 0, given)
         raw.lines = [RawLine(0, _parse_line_option(text)) for text in line or []]
         records = build_orders([raw])
-        summary = receive_orders(app_state.database(), records, app_state.who(), dry_run=dry_run)
+        summary = receive_orders(
+            app_state.database(), records, app_state.who(), dry_run=dry_run, update=update
+        )
     else:
         raise UsageProblem(
             "nothing to receive: give order files, '-' for stdin, or --order-number ..."
@@ -207,6 +211,13 @@ def _count_rows(files: list[str]) -> int:
             while chunk := file.read(1 << 20):
                 total += chunk.count(b"\n")
     return total
+
+
+def _same_file(path: str, others: list[str]) -> bool:
+    from pathlib import Path
+
+    target = Path(path).resolve()
+    return any(other != "-" and Path(other).resolve() == target for other in others)
 
 
 def _parse_line_option(text: str) -> dict[str, str]:

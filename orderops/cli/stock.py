@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from orderops.cli.output import console, print_json, table
+from orderops.cli.output import print_json, print_table, table
 from orderops.cli.state import state
 
 app = typer.Typer(help="Products, bins and stock levels.", no_args_is_help=True)
@@ -109,7 +109,7 @@ def list_command(
     """Stock per SKU and bin: on hand, allocated, available."""
     from orderops.services.stock import list_stock
 
-    rows = list_stock(state(ctx).database(), low=low)
+    rows = list_stock(state(ctx).database(create=False), low=low)
     if json_out:
         keys = ("sku", "name", "location", "on_hand", "allocated", "available", "reorder_point")
         print_json([{key: row[key] for key in keys} for row in rows])
@@ -120,6 +120,5 @@ def list_command(
             row["sku"], row["name"], row["location"], str(row["on_hand"]),
             str(row["allocated"]), str(row["available"]), str(row["reorder_point"]),
         )  # fmt: skip
-    out = console()
-    out.print(grid)
-    out.print(f"{len(rows)} bin{'s' if len(rows) != 1 else ''}", markup=False)
+    print_table(grid)
+    print(f"{len(rows)} bin{'s' if len(rows) != 1 else ''}")

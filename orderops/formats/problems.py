@@ -25,5 +25,6 @@ class Problem:
 
 
 def _shorten(value: str, limit: int = 60) -> str:
-    flat = value.replace("\r", "\\r").replace("\n", "\\n")
+    """The value on one line, control characters (NUL, ESC...) written as escapes."""
+    flat = value if value.isprintable() else repr(value)[1:-1]
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

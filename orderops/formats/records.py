@@ -63,6 +63,17 @@ def parse_text(value: str) -> str:
     return text
 
 
+MAX_CODE = 64
+
+
+def parse_code(value: str) -> str:
+    """An order number or SKU: one line of text, at most MAX_CODE characters."""
+    text = parse_text(value)
+    if len(text) > MAX_CODE:
+        raise FieldError(f"is longer than {MAX_CODE} characters")
+    return text
+
+
 def parse_note(value: str) -> str:
     text = value.strip()
     if len(text) > MAX_TEXT * 4:
@@ -199,6 +210,7 @@ ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
     "currency": parse_currency,
     "email": parse_email,
     "note": parse_note,
+    "order_number": parse_code,
 }
 
 
@@ -293,7 +305,7 @@ def _build_line(
     if sku and qty and not sku.isspace() and len(fields) == known:
         try:
             line = OrderLine(
-                parse_text(sku),
+                parse_code(sku),
                 parse_qty(qty),
                 parse_text(name) if name else "",
                 parse_amount(price, exponent) if price and not price.isspace() else None,
@@ -336,6 +348,8 @@ def _line_problems(
                 values[name] = parse_qty(text)
             elif name == "unit_price":
                 values[name] = parse_amount(text, exponent)
+            elif name == "sku":
+                values[name] = parse_code(text)
             else:
                 values[name] = parse_text(text)
         except MoneyError as exc:

@@ -15,20 +15,12 @@ from typing import Any
 
 from orderops.domain.stock import DEFAULT_LOCATION, STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
+from orderops.formats.csv_orders import unescape_cell
 from orderops.formats.problems import Problem
-from orderops.formats.records import FieldError, parse_int, parse_text
+from orderops.formats.records import FieldError, parse_code, parse_int, parse_text
 from orderops.formats.sources import read_text
 
 _LOCATION = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9]+){0,4}")
-# A cell that export protected from spreadsheets ('=SUM...) reads back as written.
-_PROTECTED = re.compile(r"'[=+\-@]")
-
-
-def parse_sku(value: str) -> str:
-    sku = parse_text(value)
-    if len(sku) > 64:
-        raise FieldError("is longer than 64 characters")
-    return sku
 
 
 def parse_location(value: str) -> str:
@@ -89,7 +81,7 @@ def build_stock_record(
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     parsers = {
-        "sku": parse_sku,
+        "sku": parse_code,
         "name": parse_text,
         "barcode": parse_barcode,
         "location": parse_location,
@@ -100,7 +92,7 @@ def build_stock_record(
         if column not in parsers:
             problems.append(Problem(name, line, column, None, "is not a column of a stock file"))
             continue
-        text = raw[1:] if _PROTECTED.match(raw) else raw
+        text = unescape_cell(raw)
         if text.strip() == "":
             continue
         try:

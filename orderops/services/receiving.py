@@ -32,6 +32,7 @@ from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_orders, insert_rows
 from orderops.store.database import Database
+from orderops.store.locks import serialize_receiving
 from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS
 
 BATCH = 2000
@@ -98,12 +99,14 @@ def receive_orders(
     actor: str,
     *,
     dry_run: bool = False,
+    update: bool = False,
 ) -> ReceiveSummary:
     """Receive already checked records (orders typed at the command line, tests)."""
     reads = [
         ReadOrder(r.source, "record", r, [], RawOrder(r.source or "input", 0, {})) for r in records
     ]
-    return receive(db, reads, actor, ReceiveOptions(dry_run=dry_run, all_numbers=True))
+    options = ReceiveOptions(dry_run=dry_run, update=update, all_numbers=True)
+    return receive(db, reads, actor, options)
 
 
 class _DryRun(Exception):
@@ -154,11 +157,16 @@ class _Known:
 
 
 def _same_but_placed_at(record: OrderRecord, found: _Known) -> bool:
-    """An order received without placed_at (so stamped with the time it came), now
-    sent with that very time, as `export` writes it: the same order."""
+    """An order sent again with the time stored for it, as `export` writes it (in
+    UTC): the same order, if it was first received without placed_at (so stamped
+    with the time it came) or with that time written without an offset (local)."""
     if record.placed_at is None or to_utc(record.placed_at) != found.placed_at:
         return False
-    return replace(record, placed_at=None).fingerprint == found.fingerprint
+    local = found.placed_at.astimezone().replace(tzinfo=None)
+    return found.fingerprint in (
+        replace(record, placed_at=None).fingerprint,
+        replace(record, placed_at=local).fingerprint,
+    )
 
 
 class _Run:
@@ -181,6 +189,7 @@ class _Run:
         return bool(self.problem_count or self.changed or self.refused_updates)
 
     def start(self, connection: Connection) -> None:
+        serialize_receiving(connection)
         self.first_new_id = connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0
 
     def progress(self, rows: int) -> int:
@@ -211,7 +220,10 @@ class _Run:
     def flush(self, connection: Connection, batch: list[ReadOrder]) -> None:
         if not batch:
             return
-        known = _known(connection, [read.record.order_number for read in batch if read.record])
+        numbers = [read.record.order_number for read in batch if read.record]
+        # --update may change orders that `process` could allocate meanwhile:
+        # lock them (PostgreSQL; SQLite's write lock already covers it).
+        known = _known(connection, numbers, lock=self.options.update)
         new: list[OrderRecord] = []
         changed: list[tuple[OrderRecord, _Known]] = []
         in_batch: dict[str, str] = {}
@@ -278,7 +290,12 @@ class _Run:
             self.refused_updates.append(str(exc))
             return
         changes = _changed_fields(connection, found.id, record)
-        # Its lines change, so what was reserved for them goes back to stock
+        if not changes:
+            # Only the way it was written differs (such as a time zone): the same order.
+            self.summary.skipped += 1
+            self.name(self.summary.skipped_numbers, record.order_number)
+            return
+        # Its content changes, so what was reserved for them goes back to stock
         # and the order goes back to received for `process` to verify anew.
         freed = free_allocations(
             connection, found.id, self.actor, "update: content changed", self.now
@@ -321,17 +338,18 @@ class _Run:
             raise Conflict(_changed_message(self.changed))
 
 
-def _known(connection: Connection, numbers: list[str]) -> dict[str, _Known]:
-    rows = connection.execute(
-        select(
-            ORDERS.c.order_number,
-            ORDERS.c.id,
-            ORDERS.c.fingerprint,
-            ORDERS.c.status,
-            ORDERS.c.held_from,
-            ORDERS.c.placed_at,
-        ).where(ORDERS.c.order_number.in_(numbers))
-    )
+def _known(connection: Connection, numbers: list[str], *, lock: bool) -> dict[str, _Known]:
+    query = select(
+        ORDERS.c.order_number,
+        ORDERS.c.id,
+        ORDERS.c.fingerprint,
+        ORDERS.c.status,
+        ORDERS.c.held_from,
+        ORDERS.c.placed_at,
+    ).where(ORDERS.c.order_number.in_(numbers))
+    if lock:
+        query = query.order_by(ORDERS.c.id).with_for_update()
+    rows = connection.execute(query)
     return {row[0]: _Known(*row[1:]) for row in rows}
 
 
