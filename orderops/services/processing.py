@@ -292,6 +292,7 @@ def _in_batches(
     return found
 
 
+# order_id first.
 EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
 ALLOCATION_COLUMNS = ("order_id", "order_line_id", "sku", "location", "qty")
 MOVEMENT_COLUMNS = (
@@ -310,6 +311,7 @@ class _Decisions:
         self.allocations: list[tuple[Any, ...]] = []
         self.movements: list[tuple[Any, ...]] = []
         self.per_bin: dict[tuple[str, str], int] = {}
+        self._events: dict[tuple[Transition, tuple[Any, ...]], tuple[Any, ...]] = {}
 
     def _move(self, order: Any, action: Action, detail: dict[str, Any], hold: str = "") -> None:
         transition = lifecycle.apply(
@@ -317,8 +319,13 @@ class _Decisions:
             Status(order.held_from) if order.held_from else None,
         )  # fmt: skip
         self.statuses.append(_status_change(order.id, transition, hold))
-        event = event_values(order.id, transition, self.actor, self.now, detail)
-        self.events.append(tuple(event[column] for column in EVENT_COLUMNS))
+        # Events alike but for their order share one row built by event_values.
+        key = (transition, tuple(detail.items()))
+        event = self._events.get(key)
+        if event is None:
+            values = event_values(0, transition, self.actor, self.now, detail)
+            event = self._events[key] = tuple(values[column] for column in EVENT_COLUMNS[1:])
+        self.events.append((order.id, *event))
 
     def hold(self, order: Any, reason: str) -> None:
         self._move(order, Action.HOLD, {"reason": reason}, hold=reason)
