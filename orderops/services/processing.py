@@ -44,6 +44,7 @@ from orderops.lifecycle import Action, Status, Transition
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_rows
 from orderops.store.database import Database
+from orderops.store.engine import widen_cache
 from orderops.store.tables import (
     ALLOCATIONS,
     ORDER_EVENTS,
@@ -221,6 +222,7 @@ def _process_chunk(
     session: Session, ids: Sequence[int], actor: str, known: set[str]
 ) -> list[Outcome]:
     connection = session.connection()
+    widen_cache(connection)
     now = utcnow()
     orders = {
         row.id: row
