@@ -31,13 +31,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from orderops import lifecycle
-from orderops.domain.allocation import LineRequest, Reservation, allocate_order
+from orderops.domain.allocation import LineRequest, Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import hold_reasons
 from orderops.errors import Conflict, NotFound, TransitionRefused
 from orderops.lifecycle import Action, Status, Transition
@@ -337,17 +337,15 @@ class _Decisions:
         self.outcomes.append(Outcome(order.order_number, "held", reason))
 
     def allocate(self, order: Any, reserved: list[Reservation]) -> None:
+        order_id = order.id
         self._move(order, Action.ALLOCATE, {"units": sum(r.qty for r in reserved)})
-        per_order: dict[tuple[str, str], int] = {}
-        for r in reserved:
-            self.allocations.append((order.id, r.line_id, r.sku, r.location, r.qty))
-            per_order[(r.sku, r.location)] = per_order.get((r.sku, r.location), 0) + r.qty
+        # A reservation is (line id, sku, location, qty): ALLOCATION_COLUMNS after order_id.
+        self.allocations.extend((order_id, *r) for r in reserved)
         reason = f"allocate to order {order.order_number}"
-        for (sku, location), qty in per_order.items():
-            self.per_bin[(sku, location)] = self.per_bin.get((sku, location), 0) + qty
-            self.movements.append(
-                (self.now, self.actor, sku, location, 0, qty, reason, order.id)
-            )  # fmt: skip
+        per_bin, now, actor = self.per_bin, self.now, self.actor
+        for key, qty in units_by_bin(reserved).items():
+            per_bin[key] = per_bin.get(key, 0) + qty
+            self.movements.append((now, actor, *key, 0, qty, reason, order_id))
         self.outcomes.append(Outcome(order.order_number, "ready"))
 
     def backorder(self, order: Any) -> None:
@@ -381,8 +379,7 @@ class _Decisions:
         insert_rows(connection, STOCK_MOVEMENTS, MOVEMENT_COLUMNS, self.movements)
 
 
-@dataclass(frozen=True)
-class StatusChange:
+class StatusChange(NamedTuple):
     order_id: int
     from_status: str | None
     to_status: str
