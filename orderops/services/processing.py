@@ -27,11 +27,11 @@ handled in the meantime is left alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
@@ -274,7 +274,8 @@ def _process_chunk(
         if order is None:
             continue  # processed by someone else since the queue was read
         order_lines = lines[order_id]
-        reasons = hold_reasons(dict(order._mapping), (line.sku for line in order_lines), known)
+        fields = cast(Mapping[str, object], order._mapping)  # read in place: no dict per order
+        reasons = hold_reasons(fields, (line.sku for line in order_lines), known)
         if reasons:
             decisions.hold(order, "; ".join(reasons))
             continue
