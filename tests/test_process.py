@@ -295,9 +295,9 @@ def test_receiving_changed_lines_of_a_ready_order_frees_its_stock_and_sends_it_b
     assert statuses(rows) == {"7": "received"}
     assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
     assert rows("SELECT count(*) FROM allocations") == [(0,)]
-    assert rows(
-        "SELECT allocated_delta, reason FROM stock_movements ORDER BY id DESC LIMIT 1"
-    ) == [(-3, "update: content changed")]
+    assert rows("SELECT allocated_delta, reason FROM stock_movements ORDER BY id DESC LIMIT 1") == [
+        (-3, "update: content changed")
+    ]
     event = json.loads(cli("track", "7", "--json").stdout)["events"][-1]
     assert (event["action"], event["from"], event["to"]) == ("update", "ready", "received")
     assert event["detail"]["units_freed"] == 3
