@@ -1,7 +1,7 @@
 """Bulk import: `orderops receive` on a large generic CSV against a plain sqlite3 script.
 
-Generates a seeded generic CSV (default 100,000 orders, 200,000 lines), then
-times, each as a whole fresh process on a fresh database:
+Generates the seeded generic CSV of bench/generic_csv.py (default 100,000
+orders, 200,000 lines), then times, each as a whole fresh process on a fresh database:
 
 - `python -m orderops --db FILE receive big.csv` (reading, checking every
   field, fingerprints, one transaction), and
@@ -20,9 +20,7 @@ receives a file 5 times larger, to show that memory stays flat.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -30,34 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADER = [
-    "order_number",
-    "placed_at",
-    "ship_by",
-    "priority",
-    "channel",
-    "customer_name",
-    "email",
-    "phone",
-    "address1",
-    "address2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "shipping_method",
-    "currency",
-    "note",
-    "sku",
-    "name",
-    "qty",
-    "unit_price",
-]
-
-FIRST = ["Ada", "Grace", "Émilie", "Alan", "Katherine", "Jö", "Li", "Ole", "Mary", "Sam"]
-LAST = ["Lovelace", "Hopper", "du Châtelet", "Turing", "Johnson", "Müller", "Wei", "Nordmann"]
-CITIES = [("London", "GB", "GBP"), ("Paris", "FR", "EUR"), ("Berlin", "DE", "EUR"),
-          ("Boston", "US", "USD"), ("Tokyo", "JP", "JPY"), ("Oslo", "NO", "NOK")]  # fmt: skip
+from generic_csv import generate
 
 RAW_SCRIPT = r"""
 import csv, itertools, sqlite3, sys
@@ -106,46 +77,6 @@ with open(sys.argv[1], newline="", encoding="utf-8-sig") as file:
     flush(orders, lines, events)
 connection.execute("COMMIT")
 """
-
-
-def generate(path: Path, orders: int, seed: int = 20261126) -> int:
-    """A generic CSV of `orders` orders, two lines each; the number of lines."""
-    rnd = random.Random(seed)
-    lines = 0
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file, lineterminator="\r\n")
-        writer.writerow(HEADER)
-        for n in range(orders):
-            city, country, currency = CITIES[n % len(CITIES)]
-            name = f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
-            order = [
-                f"B{n:08d}",
-                f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{n % 59:02d}Z",
-                "2026-12-31" if n % 3 else "",
-                str(n % 3),
-                "web" if n % 4 else "market",
-                name,
-                f"customer{n}@example{n % 97}.com",
-                f"'+44 20 7946 {n % 10000:04d}" if n % 2 else "",
-                f"{1 + n % 300} High Street",
-                "Flat 2, rear" if n % 5 == 0 else "",
-                city,
-                "",
-                f"{10000 + n % 90000}",
-                country,
-                "standard" if n % 3 else "express",
-                currency,
-                "Gift wrap, please" if n % 7 == 0 else "",
-            ]
-            for line in range(2):
-                # A shop's catalogue: 3,000 SKUs, each at its price.
-                item = rnd.randrange(3000)
-                sku = f"SKU-{item:04d}"
-                cents = 100 + item * 7919 % 4900
-                price = str(cents) if currency == "JPY" else f"{cents / 100:.2f}"
-                writer.writerow([*order, sku, f"Tea {sku}", str(1 + line), price])
-                lines += 1
-    return lines
 
 
 def run(argv: list[str]) -> tuple[float, float, float]:
@@ -200,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         csv_path = folder / "big.csv"
-        lines = generate(csv_path, args.orders)
+        lines = sum(map(len, generate(csv_path, args.orders)))
         size = csv_path.stat().st_size / 2**20
         print(f"file: {args.orders:,} orders, {lines:,} lines, {size:.1f} MiB (generic CSV)")
         figures = measure(folder, csv_path, args.runs)
@@ -216,7 +147,7 @@ def main() -> None:
               "(target <= 250)")  # fmt: skip
         if args.growth:
             bigger = folder / "bigger.csv"
-            more = generate(bigger, args.orders * 5)
+            more = sum(map(len, generate(bigger, args.orders * 5)))
             db = fresh_database(folder, "growth.db")
             seconds, _, mib = run([sys.executable, "-m", "orderops", "--db", str(db), "receive",
                                    str(bigger)])  # fmt: skip

@@ -1,7 +1,8 @@
 """Processing speed: `orderops process` against `orderops receive` of the same file.
 
-1. Writes ORDERS orders (two lines each, over SKUS SKUs) and a stock file with
-   enough units for about 70% of them.
+1. Writes ORDERS orders as the generic CSV (bench/generic_csv.py, the file
+   bench/import.py receives; two lines each, over SKUS SKUs) and a stock file
+   with enough units for about 70% of them.
 2. Times `orderops receive` of the orders as a whole process (start-up
    included), then `orderops process` of all of them, on one SQLite file;
    the ratio process / receive is measured in the same run. Target <= 1.0.
@@ -25,34 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def write_orders(path: Path, orders: int, skus: int, rng: random.Random) -> list[list[str]]:
-    """The orders file (YAML, the format `receive` reads); returns each order's SKUs."""
-    chosen = []
-    with path.open("w", encoding="utf-8") as out:
-        for n in range(orders):
-            pair = rng.sample(range(skus), 2)
-            chosen.append([f"SKU-{s:05d}" for s in pair])
-            out.write(
-                f'- order_number: "B{n:06d}"\n'
-                f"  placed_at: 2026-11-{1 + n % 28:02d}T{n % 24:02d}:00:00Z\n"
-                f"  priority: {rng.choice((0, 0, 0, 1))}\n"
-                "  customer_name: Ada Lovelace\n  email: ada@example.com\n"
-                "  address1: 12 St James's Square\n  city: London\n"
-                "  postal_code: SW1Y 4JH\n  country: GB\n  currency: GBP\n"
-                "  lines:\n"
-                f"    - {{sku: {chosen[-1][0]}, qty: 1, unit_price: '6.50'}}\n"
-                f"    - {{sku: {chosen[-1][1]}, qty: 1, unit_price: '12.00'}}\n"
-            )
-    return chosen
+from generic_csv import Lines, generate, order_number, sku_name
 
 
-def write_stock(path: Path, chosen: list[list[str]], skus: int, rng: random.Random) -> None:
+def write_stock(path: Path, orders: list[Lines], skus: int, rng: random.Random) -> None:
     """Stock for a random 70% of the orders, spread over two bins per SKU."""
-    demand = {f"SKU-{s:05d}": 0 for s in range(skus)}
-    for pair in rng.sample(chosen, int(len(chosen) * 0.7)):
-        for sku in pair:
-            demand[sku] += 1
+    demand = {sku_name(s): 0 for s in range(skus)}
+    for lines in rng.sample(orders, int(len(orders) * 0.7)):
+        for sku, qty in lines:
+            demand[sku] += qty
     with path.open("w", encoding="utf-8") as out:
         out.write("sku,name,location,on_hand,reorder_point\n")
         for i, (sku, units) in enumerate(demand.items()):
@@ -94,16 +76,16 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        orders_file, stock_file = work / "orders.yaml", work / "stock.csv"
-        chosen = write_orders(orders_file, args.orders, args.skus, rng)
+        orders_file, stock_file = work / "orders.csv", work / "stock.csv"
+        chosen = generate(orders_file, args.orders, skus=args.skus)
         write_stock(stock_file, chosen, args.skus, rng)
         db = work / "bench.db"
         receive_s = orderops(db, "receive", str(orders_file))
         orderops(db, "stock", "import", str(stock_file))
         process_s = orderops(db, "process")
         statuses = check(db)
-        print(f"orders: {args.orders:,} ({2 * args.orders:,} lines, {args.skus:,} SKUs), "
-              f"stock for about 70% of them; outcome: {statuses}")  # fmt: skip
+        print(f"orders: {args.orders:,} ({2 * args.orders:,} lines, {args.skus:,} SKUs, "
+              f"generic CSV), stock for about 70% of them; outcome: {statuses}")  # fmt: skip
         for name, seconds in (("receive", receive_s), ("process", process_s)):
             rate = args.orders / seconds
             print(f"{name} (whole process): {seconds:8.2f} s  {rate:9,.0f} orders/s")
@@ -111,12 +93,12 @@ def main() -> None:
 
         race_db = work / "race.db"
         n = args.concurrent
-        race_orders = work / "race.yaml"
-        chosen = write_orders(race_orders, n, args.skus, rng)
+        race_orders = work / "race.csv"
+        chosen = generate(race_orders, n, skus=args.skus, seed=rng.randrange(2**32))
         write_stock(stock_file, chosen, args.skus, rng)
         orderops(race_db, "receive", str(race_orders))
         orderops(race_db, "stock", "import", str(stock_file))
-        numbers = [f"B{i:06d}" for i in range(n)]
+        numbers = [order_number(i) for i in range(n)]
         env = {**os.environ, "ORDEROPS_DB": str(race_db)}
         start = time.perf_counter()
         runs = [

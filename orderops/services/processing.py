@@ -16,31 +16,35 @@ The run, in this order:
 Why chunks: one transaction per order would pay a commit (an fsync) per order;
 one transaction for the whole run would hold the write lock for its whole
 length, and the other terminals and cron jobs would wait it out or time out.
-A chunk of CHUNK orders takes a few tens of milliseconds, so several
-processes interleave fairly and nothing waits long. A chunk re-reads the
+A chunk of CHUNK orders holds the lock for a few tenths of a second, so
+several processes interleave fairly and nothing waits long (the busy timeout
+is 30 s). Much of a chunk's cost does not grow with its size (reading the bins
+of its SKUs, the commit, index pages shared by its rows), so chunks much
+smaller than this make a whole run markedly slower. A chunk re-reads the
 status of its orders under the lock, so an order that another process
 handled in the meantime is left alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from orderops import lifecycle
-from orderops.domain.allocation import LineRequest, Reservation, allocate_order
+from orderops.domain.allocation import LineRequest, Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import hold_reasons
 from orderops.errors import Conflict, NotFound, TransitionRefused
 from orderops.lifecycle import Action, Status, Transition
-from orderops.services.stock import movement_values
 from orderops.services.transitions import event_values, utcnow
+from orderops.store.bulk import insert_rows
 from orderops.store.database import Database
+from orderops.store.engine import widen_cache
 from orderops.store.tables import (
     ALLOCATIONS,
     ORDER_EVENTS,
@@ -51,7 +55,7 @@ from orderops.store.tables import (
     STOCK_MOVEMENTS,
 )
 
-CHUNK = 1000
+CHUNK = 2000
 BATCH = 2000
 PROCESSABLE = (Status.RECEIVED.value, Status.BACKORDERED.value)
 
@@ -98,9 +102,12 @@ def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessS
     summary.released = db.write(release)
     queue, skipped = _queue(db, named)
     summary.outcomes.extend(skipped)
+    known: set[str] = set()
     for start in range(0, len(queue), CHUNK):
         chunk = queue[start : start + CHUNK]
-        summary.outcomes.extend(db.write(partial(_process_chunk, ids=chunk, actor=actor)))
+        summary.outcomes.extend(
+            db.write(partial(_process_chunk, ids=chunk, actor=actor, known=known))
+        )
     return summary
 
 
@@ -152,13 +159,13 @@ def release_expired_holds(
             row.order_number, Status(row.status), Action.RELEASE,
             Status(row.held_from) if row.held_from else None,
         )  # fmt: skip
-        status_rows.append(_status_values(row.id, transition, now))
+        status_rows.append(_status_change(row.id, transition))
         events.append(
             event_values(row.id, transition, actor, now,
                          {"reason": "hold expired", "until": row.hold_until})
         )  # fmt: skip
         released.append(row.order_number)
-    _write_statuses(connection, status_rows)
+    _write_statuses(connection, status_rows, now)
     if events:
         connection.execute(insert(ORDER_EVENTS), events)
     return released
@@ -211,8 +218,11 @@ def _refusal(number: str, status: str) -> str:
     return ""
 
 
-def _process_chunk(session: Session, ids: Sequence[int], actor: str) -> list[Outcome]:
+def _process_chunk(
+    session: Session, ids: Sequence[int], actor: str, known: set[str]
+) -> list[Outcome]:
     connection = session.connection()
+    widen_cache(connection)
     now = utcnow()
     orders = {
         row.id: row
@@ -231,20 +241,22 @@ def _process_chunk(session: Session, ids: Sequence[int], actor: str) -> list[Out
             .where(ORDERS.c.id.in_(ids), ORDERS.c.status.in_(PROCESSABLE))
             .order_by(ORDERS.c.id)
             .with_for_update()
-        )  # fmt: skip
-    }
+        ).all()
+    }  # fmt: skip
     lines: dict[int, list[LineRequest]] = {order_id: [] for order_id in orders}
-    for row in connection.execute(
+    for line_id, order_id, sku, qty in connection.execute(
         select(ORDER_LINES.c.id, ORDER_LINES.c.order_id, ORDER_LINES.c.sku, ORDER_LINES.c.qty)
         .where(ORDER_LINES.c.order_id.in_(list(orders)))
         .order_by(ORDER_LINES.c.order_id, ORDER_LINES.c.line_no)
-    ):
-        lines[row.order_id].append(LineRequest(row.id, row.sku, row.qty))
+    ).all():
+        lines[order_id].append(LineRequest(line_id, sku, qty))
     skus = sorted({line.sku for found in lines.values() for line in found})
-    known = set(_in_batches(connection, select(PRODUCTS.c.sku), PRODUCTS.c.sku, skus))
+    # Products are never deleted: a SKU found known stays known; only the others are asked.
+    unknown = [sku for sku in skus if sku not in known]
+    known.update(_in_batches(connection, select(PRODUCTS.c.sku), PRODUCTS.c.sku, unknown))
     available: dict[str, dict[str, int]] = {}
     bin_ids: dict[tuple[str, str], int] = {}
-    for row in _in_batches(
+    for bin_id, sku, location, on_hand, allocated in _in_batches(
         connection,
         select(STOCK.c.id, STOCK.c.sku, STOCK.c.location, STOCK.c.on_hand, STOCK.c.allocated)
         .order_by(STOCK.c.id)
@@ -253,19 +265,21 @@ def _process_chunk(session: Session, ids: Sequence[int], actor: str) -> list[Out
         skus,
         whole_rows=True,
     ):
-        available.setdefault(row.sku, {})[row.location] = row.on_hand - row.allocated
-        bin_ids[(row.sku, row.location)] = row.id
+        available.setdefault(sku, {})[location] = on_hand - allocated
+        bin_ids[(sku, location)] = bin_id
 
     decisions = _Decisions(actor, now)
     for order_id in ids:
         order = orders.get(order_id)
         if order is None:
             continue  # processed by someone else since the queue was read
-        reasons = hold_reasons(dict(order._mapping), (line.sku for line in lines[order_id]), known)
+        order_lines = lines[order_id]
+        fields = cast(Mapping[str, object], order._mapping)  # read in place: no dict per order
+        reasons = hold_reasons(fields, (line.sku for line in order_lines), known)
         if reasons:
             decisions.hold(order, "; ".join(reasons))
             continue
-        reserved = allocate_order(lines[order_id], available)
+        reserved = allocate_order(order_lines, available)
         if reserved is not None:
             decisions.allocate(order, reserved)
         else:
@@ -280,8 +294,16 @@ def _in_batches(
     found: list[Any] = []
     for start in range(0, len(values), BATCH):
         result = connection.execute(query.where(column.in_(values[start : start + BATCH])))
-        found.extend(result if whole_rows else result.scalars())
+        found.extend(result.all() if whole_rows else result.scalars().all())
     return found
+
+
+# order_id first.
+EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
+ALLOCATION_COLUMNS = ("order_id", "order_line_id", "sku", "location", "qty")
+MOVEMENT_COLUMNS = (
+    "at", "actor", "sku", "location", "on_hand_delta", "allocated_delta", "reason", "order_id",
+)  # fmt: skip
 
 
 class _Decisions:
@@ -290,40 +312,41 @@ class _Decisions:
     def __init__(self, actor: str, now: datetime) -> None:
         self.actor, self.now = actor, now
         self.outcomes: list[Outcome] = []
-        self.statuses: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
-        self.allocations: list[dict[str, Any]] = []
-        self.movements: list[dict[str, Any]] = []
+        self.statuses: list[StatusChange] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.allocations: list[tuple[Any, ...]] = []
+        self.movements: list[tuple[Any, ...]] = []
         self.per_bin: dict[tuple[str, str], int] = {}
+        self._events: dict[tuple[Transition, tuple[Any, ...]], tuple[Any, ...]] = {}
 
     def _move(self, order: Any, action: Action, detail: dict[str, Any], hold: str = "") -> None:
         transition = lifecycle.apply(
             order.order_number, Status(order.status), action,
             Status(order.held_from) if order.held_from else None,
         )  # fmt: skip
-        self.statuses.append(_status_values(order.id, transition, self.now, hold))
-        self.events.append(event_values(order.id, transition, self.actor, self.now, detail))
+        self.statuses.append(_status_change(order.id, transition, hold))
+        # Events alike but for their order share one row built by event_values.
+        key = (transition, tuple(detail.items()))
+        event = self._events.get(key)
+        if event is None:
+            values = event_values(0, transition, self.actor, self.now, detail)
+            event = self._events[key] = tuple(values[column] for column in EVENT_COLUMNS[1:])
+        self.events.append((order.id, *event))
 
     def hold(self, order: Any, reason: str) -> None:
         self._move(order, Action.HOLD, {"reason": reason}, hold=reason)
         self.outcomes.append(Outcome(order.order_number, "held", reason))
 
     def allocate(self, order: Any, reserved: list[Reservation]) -> None:
+        order_id = order.id
         self._move(order, Action.ALLOCATE, {"units": sum(r.qty for r in reserved)})
-        per_order: dict[tuple[str, str], int] = {}
-        for r in reserved:
-            self.allocations.append(
-                {"order_id": order.id, "order_line_id": r.line_id, "sku": r.sku,
-                 "location": r.location, "qty": r.qty}
-            )  # fmt: skip
-            per_order[(r.sku, r.location)] = per_order.get((r.sku, r.location), 0) + r.qty
-        for (sku, location), qty in per_order.items():
-            self.per_bin[(sku, location)] = self.per_bin.get((sku, location), 0) + qty
-            self.movements.append(
-                movement_values(self.now, self.actor, sku, location, allocated=qty,
-                                reason=f"allocate to order {order.order_number}",
-                                order_id=order.id)
-            )  # fmt: skip
+        # A reservation is (line id, sku, location, qty): ALLOCATION_COLUMNS after order_id.
+        self.allocations.extend((order_id, *r) for r in reserved)
+        reason = f"allocate to order {order.order_number}"
+        per_bin, now, actor = self.per_bin, self.now, self.actor
+        for key, qty in units_by_bin(reserved).items():
+            per_bin[key] = per_bin.get(key, 0) + qty
+            self.movements.append((now, actor, *key, 0, qty, reason, order_id))
         self.outcomes.append(Outcome(order.order_number, "ready"))
 
     def backorder(self, order: Any) -> None:
@@ -333,9 +356,12 @@ class _Decisions:
 
     def write(self, connection: Connection, bin_ids: dict[tuple[str, str], int]) -> None:
         if self.per_bin:
-            wanted = [
-                {"b_id": bin_ids[key], "b_qty": qty} for key, qty in sorted(self.per_bin.items())
-            ]
+            # One conditional update per bin for the whole chunk, in bin id order (the
+            # order the bins were locked in); each must change its row, or nothing is kept.
+            wanted = sorted(
+                ({"b_id": bin_ids[key], "b_qty": qty} for key, qty in self.per_bin.items()),
+                key=lambda row: row["b_id"],
+            )
             changed = connection.execute(
                 update(STOCK)
                 .where(STOCK.c.id == bindparam("b_id"))
@@ -348,47 +374,59 @@ class _Decisions:
                     f"stock changed while allocating ({changed} of {len(wanted)} bins updated); "
                     "nothing of this batch was written"
                 )
-        _write_statuses(connection, self.statuses)
-        for table, rows in (
-            (ORDER_EVENTS, self.events),
-            (ALLOCATIONS, self.allocations),
-            (STOCK_MOVEMENTS, self.movements),
-        ):
-            if rows:
-                connection.execute(insert(table), rows)
+        _write_statuses(connection, self.statuses, self.now)
+        insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, self.events)
+        insert_rows(connection, ALLOCATIONS, ALLOCATION_COLUMNS, self.allocations)
+        insert_rows(connection, STOCK_MOVEMENTS, MOVEMENT_COLUMNS, self.movements)
 
 
-def _status_values(
-    order_id: int, transition: Transition, now: datetime, hold_reason: str = ""
-) -> dict[str, Any]:
-    return {
-        "b_id": order_id,
-        "b_from": transition.from_status.value if transition.from_status else None,
-        "b_status": transition.to_status.value,
-        "b_held_from": transition.held_from.value if transition.held_from else None,
-        "b_hold_reason": hold_reason,
-        "b_now": now,
-    }
+class StatusChange(NamedTuple):
+    order_id: int
+    from_status: str | None
+    to_status: str
+    held_from: str | None
+    hold_reason: str
 
 
-def _write_statuses(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Bulk status changes, each only if the order is still where the lifecycle saw it."""
-    if not rows:
-        return
-    changed = connection.execute(
-        update(ORDERS)
-        .where(ORDERS.c.id == bindparam("b_id"), ORDERS.c.status == bindparam("b_from"))
-        .values(
-            status=bindparam("b_status"),
-            held_from=bindparam("b_held_from"),
-            hold_reason=bindparam("b_hold_reason"),
-            hold_until=None,
-            updated_at=bindparam("b_now"),
-        ),
-        rows,
-    ).rowcount
-    if changed != len(rows):
+def _status_change(order_id: int, transition: Transition, hold_reason: str = "") -> StatusChange:
+    return StatusChange(
+        order_id,
+        transition.from_status.value if transition.from_status else None,
+        transition.to_status.value,
+        transition.held_from.value if transition.held_from else None,
+        hold_reason,
+    )
+
+
+def _write_statuses(connection: Connection, changes: list[StatusChange], now: datetime) -> None:
+    """Bulk status changes, each only if the order is still where the lifecycle saw it.
+
+    Changes alike (same from, to, held-from and hold reason) go in one UPDATE
+    over their ids; the rows changed must add up to every change.
+    """
+    alike: dict[tuple[str | None, str, str | None, str], list[int]] = {}
+    for change in changes:
+        key = (change.from_status, change.to_status, change.held_from, change.hold_reason)
+        alike.setdefault(key, []).append(change.order_id)
+    changed = 0
+    for (from_status, to_status, held_from, hold_reason), ids in alike.items():
+        for start in range(0, len(ids), BATCH):
+            changed += connection.execute(
+                update(ORDERS)
+                .where(
+                    ORDERS.c.id.in_(ids[start : start + BATCH]),
+                    ORDERS.c.status == from_status,
+                )
+                .values(
+                    status=to_status,
+                    held_from=held_from,
+                    hold_reason=hold_reason,
+                    hold_until=None,
+                    updated_at=now,
+                )
+            ).rowcount
+    if changed != len(changes):
         raise Conflict(
-            f"orders changed while processing ({changed} of {len(rows)} updated); "
+            f"orders changed while processing ({changed} of {len(changes)} updated); "
             "nothing of this batch was written"
         )
