@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from operator import attrgetter
+from itertools import compress
+from operator import add, attrgetter
 from typing import Any
 
 
@@ -68,8 +69,13 @@ class OrderRecord:
         out by hand: it runs once per order of a bulk file, and `json.dumps` of
         `asdict` cost more than validating the order (a test keeps both equal).
         """
-        parts: list[str] = []
-        _add_pieces(parts, _BEFORE_LINES, _before_lines(self))
+        head = _before_lines(self)
+        try:
+            # These fields are all text: the given ones written by C calls alone.
+            parts = list(compress(map(add, _BEFORE_LINES, map(_string, head)), head))
+        except TypeError:  # a value that is not a str (never from the readers)
+            parts = []
+            _add_pieces(parts, _BEFORE_LINES, head)
         parts.append(f'"lines": [{", ".join([line.content for line in self.lines])}]')
         _add_pieces(parts, _AFTER_LINES, _after_lines(self))
         text = "{" + ", ".join(parts) + "}"
