@@ -40,11 +40,13 @@ connection.execute("PRAGMA synchronous = NORMAL")
 connection.execute("PRAGMA foreign_keys = ON")
 connection.execute("BEGIN IMMEDIATE")
 now = "2026-11-26 12:00:00.000000"
+# Decimals of the file's currencies (JPY has none), as orderops stores them.
+EXPONENT = {"JPY": 0}
 ORDERS = ("INSERT INTO orders (id, order_number, status, hold_reason, placed_at, ship_by, "
           "priority, channel, customer_name, email, phone, address1, address2, city, region, "
-          "postal_code, country, shipping_method, currency, note, fingerprint, received_at, "
-          "updated_at) VALUES (?, ?, 'received', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?, ?, ?)")
+          "postal_code, country, shipping_method, currency, currency_exponent, note, fingerprint, "
+          "received_at, updated_at) VALUES (?, ?, 'received', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 LINES = ("INSERT INTO order_lines (order_id, line_no, sku, name, qty, unit_price_minor) "
          "VALUES (?, ?, ?, ?, ?, ?)")
 EVENTS = ("INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, "
@@ -64,11 +66,12 @@ with open(sys.argv[1], newline="", encoding="utf-8-sig") as file:
         order_id += 1
         group = list(group)
         o = group[0]
+        exponent = EXPONENT.get(o[15], 2)
         orders.append((order_id, o[0], o[1].replace("T", " ").rstrip("Z"), o[2] or None,
                        int(o[3]), o[4], o[5], o[6], o[7].lstrip("'"), o[8], o[9], o[10], o[11],
-                       o[12], o[13], o[14], o[15], o[16], "-" * 64, now, now))
+                       o[12], o[13], o[14], o[15], exponent, o[16], "-" * 64, now, now))
         for line_no, row in enumerate(group, start=1):
-            price = int(Decimal(row[20]) * 100) if row[20] else None
+            price = int(Decimal(row[20]).scaleb(exponent)) if row[20] else None
             lines.append((order_id, line_no, row[17], row[18], int(row[19]), price))
         events.append((order_id, now))
         if len(orders) >= 2000:

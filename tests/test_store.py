@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 import pytest
 from conftest import ORDER_YAML, run_orderops
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderops.store.database import Database
 
@@ -60,3 +63,20 @@ def test_a_bad_busy_timeout_is_bad_usage(db_path):
         result.stderr
         == b"error: ORDEROPS_BUSY_TIMEOUT must be a number of seconds from 0, not '-1'\n"
     )
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_bulk_inserts_write_utc_times_as_sqlalchemy_does_on_sqlite(moment: datetime) -> None:
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from orderops.store.bulk import _sqlite_utc_text
+    from orderops.store.types import UTCDateTime
+
+    process = (
+        UTCDateTime()
+        .dialect_impl(sqlite_dialect.dialect())
+        .bind_processor(sqlite_dialect.dialect())
+    )
+    assert process is not None
+    assert _sqlite_utc_text(moment) == process(moment)
+    assert _sqlite_utc_text(None) is None

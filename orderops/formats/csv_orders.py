@@ -304,6 +304,8 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
     order_values, key_position = plan.order_values, plan.key_position
     order_fields, line_fields, line_values = plan.order_fields, plan.line_fields, plan.line_values
     group: _Group | None = None
+    rows: list[list[str]] = []
+    order_lines: list[RawLine] = []
     end = reader.line_num
     for cells in reader:
         start, end = end + 1, reader.line_num
@@ -325,21 +327,21 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
             if group is not None:
                 yield _finish(group, layout, plan, header)
             group = _Group(name, key, start)
-        group.rows.append(cells)
+            # The group's lists, held locally: this runs for every row.
+            rows, order_lines = group.rows, group.raw.lines
+        rows.append(cells)
         if not values:
             group.problems.append(
                 Problem(name, start, None, None, f"has {len(cells)} cells, the header has {width}")
             )
             continue
-        if len(group.rows) == 1:
+        if len(rows) == 1:
             group.first = values
             # Empty values stay: build_order passes over them, as "not given".
             group.raw.fields = dict(zip(order_fields, values, strict=True))
         elif values != group.first:
             _merge(group, values, start, plan)
-        group.raw.lines.append(
-            RawLine(start, dict(zip(line_fields, line_values(cells), strict=True)))
-        )
+        order_lines.append(RawLine(start, dict(zip(line_fields, line_values(cells), strict=True))))
     if group is not None:
         yield _finish(group, layout, plan, header)
     else:

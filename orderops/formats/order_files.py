@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -92,7 +93,8 @@ def read_file(
             if chosen == "yaml":
                 yield from _read_yaml(name, first + stream.read())
             else:
-                lines = _chain(first, stream)
+                # itertools.chain, not a generator: no Python frame per line.
+                lines = chain((first,), stream)
                 yield from read_csv_orders(name, lines, LAYOUTS[chosen])
         except UnicodeDecodeError as exc:
             line = _first_bad_line(path) if path != STDIN else None
@@ -113,11 +115,6 @@ def detect_format(path: str, first_line: str) -> str:
     # A CSV we do not recognise is read as the generic layout, whose header
     # check then names the columns that are missing or unknown.
     return GENERIC.name
-
-
-def _chain(first: str, rest: TextIO) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _read_yaml(name: str, text: str) -> Iterator[ReadOrder]:

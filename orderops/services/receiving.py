@@ -11,7 +11,9 @@ is reported), and the transaction is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -120,7 +122,7 @@ def receive(
     options = options or ReceiveOptions()
     run = _Run(actor, options, utcnow())
     try:
-        with db.transaction() as session:
+        with _few_collections(), db.transaction() as session:
             connection = session.connection()
             run.start(connection)
             batch: list[ReadOrder] = []
@@ -145,6 +147,28 @@ def receive(
     if run.summary.received >= LARGE_RUN and not options.dry_run:
         db.refresh_statistics()
     return run.summary
+
+
+# Allocations between two passes of the cyclic garbage collector while receiving.
+_GC_ALLOCATIONS = 20_000
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Let the cyclic garbage collector run less often for the length of a run.
+
+    A batch keeps thousands of small objects (records, rows) alive until it is
+    written; at the default threshold (700 allocations) the collector passed
+    over them thousands of times, a fifth of the CPU time of a large file. The
+    garbage left between passes stays small (thousands of objects), so memory
+    stays flat.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], _GC_ALLOCATIONS), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @dataclass
