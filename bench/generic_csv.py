@@ -10,29 +10,10 @@ import csv
 import random
 from pathlib import Path
 
-HEADER = [
-    "order_number",
-    "placed_at",
-    "ship_by",
-    "priority",
-    "channel",
-    "customer_name",
-    "email",
-    "phone",
-    "address1",
-    "address2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "shipping_method",
-    "currency",
-    "note",
-    "sku",
-    "name",
-    "qty",
-    "unit_price",
-]
+from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS
+
+# The generic CSV's columns, as orderops reads and writes them.
+HEADER = [*ORDER_FIELDS, *LINE_FIELDS]
 
 FIRST = ["Ada", "Grace", "Émilie", "Alan", "Katherine", "Jö", "Li", "Ole", "Mary", "Sam"]
 LAST = ["Lovelace", "Hopper", "du Châtelet", "Turing", "Johnson", "Müller", "Wei", "Nordmann"]
