@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from orderops.cli.options import JsonOption
 from orderops.cli.output import print_json
 from orderops.cli.state import state
 
@@ -23,7 +22,7 @@ def _open(ctx: typer.Context, *, create: bool):  # type: ignore[no-untyped-def]
 @app.command()
 def status(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json", help="Print stable JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show which database is used and whether its schema is current."""
     from orderops.store.database import translated_errors

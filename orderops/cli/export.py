@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orderops.cli.orders import StatusFilter
+from orderops.cli.options import StatusFilter
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
 

@@ -7,16 +7,11 @@ from typing import Annotated
 
 import typer
 
+from orderops.cli.options import JsonOption, StatusFilter
 from orderops.cli.output import console, local_time, print_json, print_table, table
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
-from orderops.lifecycle import Status
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print stable JSON for scripts.")]
-StatusFilter = Annotated[
-    list[Status] | None,
-    typer.Option("--status", help="Only orders in this status (repeatable).", show_default=False),
-]
 QUICK = "Quick entry (one order from options instead of files)"
 
 

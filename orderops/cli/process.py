@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from orderops.cli.options import JsonOption
 from orderops.cli.output import print_json
 from orderops.cli.state import state
 
@@ -21,9 +22,7 @@ def process(
             show_default=False,
         ),
     ] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print stable JSON for scripts.")
-    ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Verify orders and allocate stock: each becomes ready, backordered or on hold.
 

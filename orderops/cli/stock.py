@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
+from orderops.cli.options import JsonOption
 from orderops.cli.output import print_json, print_table, table
 from orderops.cli.state import state
 
 app = typer.Typer(help="Products, bins and stock levels.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print stable JSON for scripts.")]
 LocationOption = Annotated[
     str | None,
     typer.Option(
