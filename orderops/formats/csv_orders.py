@@ -14,37 +14,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
-from typing import TextIO
+from typing import Any, TextIO
 
+from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, OrderRecord
+from orderops.formats.cells import ESCAPED_STARTS, escape_cell, unescape_cell
+from orderops.formats.generic_columns import ColumnChecker
 from orderops.formats.problems import Problem
-from orderops.formats.records import RawLine, RawOrder, ReadOrder, judge_order
+from orderops.formats.records import RawLine, RawOrder, ReadBatch, ReadOrder, judge_order
 
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_ESCAPED_STARTS = "=+-@\t\r'"
 GENERIC_HEADER = (*ORDER_FIELDS, *LINE_FIELDS)
-
-
-def escape_cell(value: str) -> str:
-    """`value` made safe to open in a spreadsheet: a leading `'` before a formula start.
-
-    A value that already starts with `'` followed by such a character gets
-    one more, so `unescape_cell` always gives back exactly `value`.
-    """
-    if value and (
-        value[0] in _ESCAPED_STARTS[:-1]
-        or (value[0] == "'" and len(value) > 1 and value[1] in _ESCAPED_STARTS)
-    ):
-        return "'" + value
-    return value
-
-
-def unescape_cell(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in _ESCAPED_STARTS:
-        return value[1:]
-    return value
 
 
 def _strip_apostrophe(value: str) -> str:
@@ -282,11 +263,19 @@ class _Group:
         self.problems: list[Problem] = []
 
 
-def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Iterator[ReadOrder]:
+# Rows per chunk: a chunk is whole orders, checked and written together.
+CHUNK_ROWS = 4000
+
+
+def read_csv_orders(
+    name: str, lines: Iterable[str], layout: CsvLayout
+) -> Iterator[ReadOrder | ReadBatch]:
     """Each order of a CSV stream (header first), checked, in file order.
 
-    A problem with the file as a whole (no header, missing columns) comes as
-    a single fatal ReadOrder.
+    Rows come in chunks of whole orders. A chunk of the generic layout that
+    `ColumnChecker` takes comes out as one `ReadBatch`; any other chunk as
+    one `ReadOrder` per order. A problem with the file as a whole (no header,
+    missing columns) comes as a single fatal ReadOrder.
     """
     reader = csv.reader(lines)
     try:
@@ -299,6 +288,91 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
     if plan is None:
         yield _fatal(name, layout, *problems)
         return
+    columns = ColumnChecker(name, header) if layout is GENERIC else None
+    found = False
+    for rows, starts in _chunks(reader, plan, len(header), layout.unescape):
+        batch = columns.check(rows, starts) if columns is not None else None
+        if batch is not None:
+            found = True
+            again = partial(_read_again, name, rows, starts, batch, layout, plan, header)
+            yield ReadBatch(batch, again)
+            continue
+        for read in _orders(name, rows, starts, layout, plan, header):
+            found = True
+            yield read
+    if not found:
+        yield _fatal(name, layout, Problem(name, reader.line_num or 1, None, None,
+                                           "holds no orders"))  # fmt: skip
+
+
+def _chunks(
+    reader: Any, plan: _Plan, width: int, unescape: bool
+) -> Iterator[tuple[list[list[str]], list[int]]]:
+    """The rows of about CHUNK_ROWS at a time, cut only where an order begins,
+    with the line each row starts on (a quoted cell may span lines)."""
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    end = reader.line_num
+    current: str | None = None
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if len(rows) >= CHUNK_ROWS:
+            if current is None:
+                current = _order_key(rows, plan, width, unescape)
+            key = _row_key(cells, plan, width, unescape)
+            if key and key != current:
+                yield rows, starts
+                rows, starts, current = [], [], None
+        rows.append(cells)
+        starts.append(start)
+    if rows:
+        yield rows, starts
+
+
+def _order_key(rows: list[list[str]], plan: _Plan, width: int, unescape: bool) -> str:
+    """The order number of the order the last of `rows` belongs to."""
+    for cells in reversed(rows):
+        if key := _row_key(cells, plan, width, unescape):
+            return key
+    return ""
+
+
+def _row_key(cells: list[str], plan: _Plan, width: int, unescape: bool) -> str:
+    """A row's order number, as `_orders` reads it ("" for a row that continues an order)."""
+    if not any(cells):
+        return ""
+    if unescape:
+        cells = [unescape_cell(cell) for cell in cells]
+    if len(cells) == width:
+        return str(plan.order_values(cells)[plan.key_position]).strip()
+    return _key_of_short_row(cells, plan)
+
+
+def _read_again(
+    name: str,
+    rows: list[list[str]],
+    starts: list[int],
+    batch: OrderBatch,
+    layout: CsvLayout,
+    plan: _Plan,
+    header: tuple[str, ...],
+    index: int,
+) -> ReadOrder:
+    """Order `index` of a checked batch, read again the ordinary way (one row per line)."""
+    first = batch.line_starts()[index]
+    last = first + batch.line_counts[index]
+    return next(_orders(name, rows[first:last], starts[first:last], layout, plan, header))
+
+
+def _orders(
+    name: str,
+    chunk: list[list[str]],
+    starts: list[int],
+    layout: CsvLayout,
+    plan: _Plan,
+    header: tuple[str, ...],
+) -> Iterator[ReadOrder]:
+    """The orders of a chunk of rows, one `ReadOrder` each, every problem found."""
     width = len(header)
     unescape = layout.unescape
     order_values, key_position = plan.order_values, plan.key_position
@@ -306,15 +380,13 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
     group: _Group | None = None
     rows: list[list[str]] = []
     order_lines: list[RawLine] = []
-    end = reader.line_num
-    for cells in reader:
-        start, end = end + 1, reader.line_num
+    for cells, start in zip(chunk, starts, strict=True):
         if not any(cells):
             continue
         if unescape and "'" in "".join(cells):
             # unescape_cell, written inline: this runs for every cell of a large file.
             cells = [
-                cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in _ESCAPED_STARTS else cell
+                cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in ESCAPED_STARTS else cell
                 for cell in cells
             ]
         if len(cells) == width:
@@ -344,8 +416,6 @@ def read_csv_orders(name: str, lines: Iterable[str], layout: CsvLayout) -> Itera
         order_lines.append(RawLine(start, dict(zip(line_fields, line_values(cells), strict=True))))
     if group is not None:
         yield _finish(group, layout, plan, header)
-    else:
-        yield _fatal(name, layout, Problem(name, end or 1, None, None, "holds no orders"))
 
 
 def _key_of_short_row(cells: list[str], plan: _Plan) -> str:

@@ -31,7 +31,7 @@ from orderops.formats.csv_orders import (
     read_header,
 )
 from orderops.formats.problems import Problem
-from orderops.formats.records import RawOrder, ReadOrder, build_order, judge_order
+from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, build_order, judge_order
 from orderops.formats.sources import STDIN, display_name
 from orderops.formats.yaml_orders import read_yaml_orders
 
@@ -40,7 +40,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 _YAML_START = re.compile(r"\s*(-|#|---|%|[\w\"' ]+:(\s|$))")
 
 
-def read_orders(paths: Sequence[str], format: str | None = None) -> Iterator[ReadOrder]:
+def read_orders(paths: Sequence[str], format: str | None = None) -> Iterator[ReadOrder | ReadBatch]:
     """Every order of every file in `paths`, in order, each checked as it is read.
 
     Missing files are reported, and standard input is copied to a temporary
@@ -61,7 +61,7 @@ def read_orders(paths: Sequence[str], format: str | None = None) -> Iterator[Rea
 
 def _read_all(
     paths: Sequence[str], format: str | None, stdin_copy: BinaryIO | None
-) -> Iterator[ReadOrder]:
+) -> Iterator[ReadOrder | ReadBatch]:
     try:
         for path in paths:
             yield from read_file(path, format, stdin_copy)
@@ -79,7 +79,7 @@ def _spool_stdin() -> BinaryIO:
 
 def read_file(
     path: str, format: str | None = None, stdin_copy: BinaryIO | None = None
-) -> Iterator[ReadOrder]:
+) -> Iterator[ReadOrder | ReadBatch]:
     name = display_name(path)
     with _open_text(path, stdin_copy) as stream:
         try:

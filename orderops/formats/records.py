@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from orderops.domain.money import MoneyError, parse_amount
+from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import (
     LINE_FIELDS,
     ORDER_FIELDS,
@@ -384,6 +385,16 @@ class ReadOrder:
     header: tuple[str, ...] = ()
     row_count: int = 1
     fatal: bool = False
+
+
+@dataclass(slots=True)
+class ReadBatch:
+    """Whole orders read and checked together, held column by column (see
+    `formats.generic_columns`); `read_again(i)` gives order i as a `ReadOrder`,
+    with its rows, for the rare paths that need them (such as --rejects)."""
+
+    orders: OrderBatch
+    read_again: Callable[[int], ReadOrder]
 
 
 def judge_order(

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from orderops.domain.stock import STOCK_COLUMNS
-from orderops.formats.csv_orders import escape_cell
+from orderops.formats.cells import escape_cell
 
 _TEXT_COLUMNS = ("sku", "name", "location")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from orderops.domain.stock import DEFAULT_LOCATION, STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
-from orderops.formats.csv_orders import unescape_cell
+from orderops.formats.cells import unescape_cell
 from orderops.formats.problems import Problem
 from orderops.formats.records import FieldError, parse_code, parse_int, parse_text
 from orderops.formats.sources import read_text

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import chain, repeat
 from json.encoder import encode_basestring as encode_string
 from typing import Any, Protocol
 
@@ -25,15 +26,17 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from orderops import lifecycle
 from orderops.domain.money import to_minor
+from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import ORDER_FIELDS, OrderRecord
 from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
-from orderops.formats.records import RawOrder, ReadOrder, currency_exponent, to_utc
+from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
 from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_orders, insert_rows
 from orderops.store.database import Database
+from orderops.store.engine import widen_cache
 from orderops.store.locks import serialize_receiving
 from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS
 
@@ -116,7 +119,10 @@ class _DryRun(Exception):
 
 
 def receive(
-    db: Database, reads: Iterable[ReadOrder], actor: str, options: ReceiveOptions | None = None
+    db: Database,
+    reads: Iterable[ReadOrder | ReadBatch],
+    actor: str,
+    options: ReceiveOptions | None = None,
 ) -> ReceiveSummary:
     """Write the orders not yet received, in one transaction; see the module's doc."""
     options = options or ReceiveOptions()
@@ -125,19 +131,25 @@ def receive(
         with _few_collections(), db.transaction() as session:
             connection = session.connection()
             run.start(connection)
-            batch: list[ReadOrder] = []
+            pending: list[ReadOrder] = []  # good orders read one at a time
             rows = 0
             for read in reads:
+                if isinstance(read, ReadBatch):
+                    run.flush(connection, _batch_of(pending))
+                    pending = []
+                    run.flush(connection, read)
+                    rows = run.progress(rows + read.orders.row_count)
+                    continue
                 rows += read.row_count
                 if read.problems:
                     run.refuse(read)
                 else:
-                    batch.append(read)
-                if len(batch) >= BATCH:
-                    run.flush(connection, batch)
-                    batch = []
+                    pending.append(read)
+                if len(pending) >= BATCH:
+                    run.flush(connection, _batch_of(pending))
+                    pending = []
                     rows = run.progress(rows)
-            run.flush(connection, batch)
+            run.flush(connection, _batch_of(pending))
             run.progress(rows)
             run.raise_if_failed()
             if options.dry_run:
@@ -147,6 +159,12 @@ def receive(
     if run.summary.received >= LARGE_RUN and not options.dry_run:
         db.refresh_statistics()
     return run.summary
+
+
+def _batch_of(reads: list[ReadOrder]) -> ReadBatch:
+    """Orders read one at a time (all good), as one batch."""
+    records = [read.record for read in reads if read.record is not None]
+    return ReadBatch(OrderBatch.from_records(records), reads.__getitem__)
 
 
 # Allocations between two passes of the cyclic garbage collector while receiving.
@@ -214,6 +232,7 @@ class _Run:
 
     def start(self, connection: Connection) -> None:
         serialize_receiving(connection)
+        widen_cache(connection)
         self.first_new_id = connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0
 
     def progress(self, rows: int) -> int:
@@ -241,52 +260,53 @@ class _Run:
         if self.options.all_numbers or len(numbers) < NAMED:
             numbers.append(number)
 
-    def flush(self, connection: Connection, batch: list[ReadOrder]) -> None:
-        if not batch:
+    def flush(self, connection: Connection, read: ReadBatch) -> None:
+        batch = read.orders
+        if not len(batch):
             return
-        numbers = [read.record.order_number for read in batch if read.record]
+        numbers, fingerprints = batch.numbers, batch.fingerprints
         # --update may change orders that `process` could allocate meanwhile:
         # lock them (PostgreSQL; SQLite's write lock already covers it).
         known = _known(connection, numbers, lock=self.options.update)
-        new: list[OrderRecord] = []
-        changed: list[tuple[OrderRecord, _Known]] = []
+        new: list[int] = []
+        changed: list[tuple[int, _Known]] = []
         in_batch: dict[str, str] = {}
         summary = self.summary
-        for read in batch:
-            record = read.record
-            assert record is not None
-            number = record.order_number
+        for index, number in enumerate(numbers):
+            fingerprint = fingerprints[index]
             earlier = in_batch.get(number)
             found = known.get(number)
             if earlier is None and found is not None and found.id > self.first_new_id:
                 earlier = found.fingerprint
             if earlier is not None:
                 # The same order twice in this run's input.
-                if earlier != record.fingerprint:
-                    self.refuse_repeat(read)
+                if earlier != fingerprint:
+                    self.refuse_repeat(read.read_again(index))
                 else:
                     summary.skipped += 1
                     self.name(summary.skipped_numbers, number)
                 continue
-            in_batch[number] = record.fingerprint
+            in_batch[number] = fingerprint
             if found is None:
-                new.append(record)
-            elif found.fingerprint == record.fingerprint or _same_but_placed_at(record, found):
+                new.append(index)
+            elif found.fingerprint == fingerprint or _same_but_placed_at(
+                batch.record(index), found
+            ):
                 summary.skipped += 1
                 self.name(summary.skipped_numbers, number)
             elif self.options.update:
-                changed.append((record, found))
+                changed.append((index, found))
             else:
-                self.changed.append(record)
-        for record in new:
-            summary.received += 1
-            summary.lines += len(record.lines)
-            self.name(summary.received_numbers, record.order_number)
+                self.changed.append(batch.record(index))
+        summary.received += len(new)
+        summary.lines += sum(batch.line_counts[index] for index in new)
+        for index in new[: None if self.options.all_numbers else NAMED]:
+            self.name(summary.received_numbers, numbers[index])
         if self.failed:
             return
-        _insert(connection, new, self.actor, self.now)
-        for record, found in changed:
-            self.update(connection, record, found)
+        _insert(connection, batch, new, self.actor, self.now)
+        for index, found in changed:
+            self.update(connection, batch.record(index), found)
 
     def refuse_repeat(self, read: ReadOrder) -> None:
         assert read.record is not None and read.raw is not None
@@ -408,25 +428,70 @@ def _changed_fields(connection: Connection, order_id: int, record: OrderRecord) 
     return changes
 
 
-def _insert(connection: Connection, records: list[OrderRecord], actor: str, now: datetime) -> None:
-    if not records:
+def _insert(
+    connection: Connection, batch: OrderBatch, indexes: list[int], actor: str, now: datetime
+) -> None:
+    """Insert orders `indexes` of `batch`, their lines and their `receive` events.
+
+    Rows are zipped from the batch's columns: no Python work per value.
+    """
+    if not indexes:
         return
-    transition = lifecycle.apply("", None, Action.RECEIVE)
-    ids = insert_orders(connection, ORDER_COLUMNS, [_order_row(r, now) for r in records])
-    line_rows: list[tuple[Any, ...]] = []
-    event_rows: list[tuple[Any, ...]] = []
+    every = len(indexes) == len(batch)
+    pick = _all if every else partial(_picked, indexes)
+    count = len(indexes)
+    values = {name: pick(column) for name, column in batch.values.items()}
+    exponents = list(map(currency_exponent, values["currency"]))
+    placed_at = [now if moment is None else to_utc(moment) for moment in values["placed_at"]]
+    constant = {"status": _RECEIVED, "held_from": None, "hold_reason": "", "hold_until": None,
+                "received_at": now, "updated_at": now}  # fmt: skip
+    columns: dict[str, Iterable[Any]] = {
+        **values,
+        **{name: repeat(value, count) for name, value in constant.items()},
+        "placed_at": placed_at,
+        "currency_exponent": exponents,
+        "fingerprint": pick(batch.fingerprints),
+    }
+    rows = list(zip(*(columns[name] for name in ORDER_COLUMNS), strict=True))
+    ids = insert_orders(connection, ORDER_COLUMNS, rows)
+
+    if every:
+        lines, counts = batch.lines, batch.line_counts
+    else:
+        starts = batch.line_starts()
+        counts = [batch.line_counts[index] for index in indexes]
+        lines = [
+            line
+            for index, count in zip(indexes, counts, strict=True)
+            for line in batch.lines[starts[index] : starts[index] + count]
+        ]
+    skus, names, qtys, prices = zip(*lines, strict=True)
+    line_rows = zip(
+        chain.from_iterable(map(repeat, ids, counts)),
+        chain.from_iterable(map(range, repeat(1), [count + 1 for count in counts])),
+        skus,
+        names,
+        qtys,
+        map(_minor, prices, chain.from_iterable(map(repeat, exponents, counts))),
+        strict=True,
+    )
+    insert_rows(connection, ORDER_LINES, LINE_COLUMNS, list(line_rows))
+
     # Every event of the batch is the same but for its order and source.
-    event = event_values(0, transition, actor, now, {})
-    at, action, from_status, to_status = (
-        event["at"], event["action"], event["from_status"], event["to_status"],
-    )  # fmt: skip
-    for order_id, record in zip(ids, records, strict=True):
-        line_rows.extend(_line_rows(order_id, record))
-        # The JSON of {"source": ...}, written directly: one per order of a large file.
-        detail = f'{{"source": {encode_string(record.source)}}}'
-        event_rows.append((order_id, at, actor, action, from_status, to_status, detail))
-    insert_rows(connection, ORDER_LINES, LINE_COLUMNS, line_rows)
+    event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
+    fixed = tuple(event[name] for name in EVENT_COLUMNS[1:-1])
+    # The JSON of {"source": ...}, written directly: one per order of a large file.
+    details = [f'{{"source": {encode_string(source)}}}' for source in pick(batch.sources)]
+    event_rows = [(order_id, *fixed, detail) for order_id, detail in zip(ids, details, strict=True)]
     insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, event_rows)
+
+
+def _all(column: list[Any]) -> list[Any]:
+    return column
+
+
+def _picked(indexes: list[int], column: list[Any]) -> list[Any]:
+    return [column[index] for index in indexes]
 
 
 _RECEIVED = lifecycle.Status.RECEIVED.value
@@ -466,12 +531,12 @@ def _line_rows(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:
             line.sku,
             line.name,
             line.qty,
-            None if line.unit_price is None else _minor(line.unit_price, exponent),
+            _minor(line.unit_price, exponent),
         )  # fmt: skip
         for number, line in enumerate(record.lines, start=1)
     ]
 
 
 @lru_cache(maxsize=4096)
-def _minor(amount: Decimal, exponent: int) -> int:
-    return to_minor(amount, exponent)
+def _minor(amount: Decimal | None, exponent: int) -> int | None:
+    return None if amount is None else to_minor(amount, exponent)

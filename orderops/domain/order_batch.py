@@ -1,0 +1,86 @@
+"""Checked orders held column by column: the unit that bulk receiving writes.
+
+A large file is received a batch of a few thousand orders at a time. Holding
+such a batch as columns (one list per order field) rather than as one
+`OrderRecord` per order lets the rows to insert be put together by `zip`,
+without a Python object per order; the generic CSV reader builds batches this
+way directly (`formats.generic_columns`), every other reader through
+`from_records`. `record(i)` gives back the whole `OrderRecord` of one order
+when a rare path (a changed order, `--update`) needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any
+
+from orderops.domain.orders import ORDER_FIELDS, OrderLine, OrderRecord
+
+# One order line as stored: sku, name, qty, unit price (None when not given).
+LineValues = tuple[str, str, int, Decimal | None]
+
+
+@dataclass
+class OrderBatch:
+    """Orders whose every value is checked, as columns; index i is one order.
+
+    `values[field][i]` is what `OrderRecord.<field>` would hold (defaults
+    applied; `placed_at` None when not given); `lines` holds every order's
+    lines one after the other, `line_counts[i]` of them for order i.
+    """
+
+    values: dict[str, list[Any]]
+    fingerprints: list[str]
+    sources: list[str]
+    line_counts: list[int]
+    lines: list[LineValues]
+    # Input rows these orders came from, for progress.
+    row_count: int
+
+    def __len__(self) -> int:
+        return len(self.fingerprints)
+
+    @property
+    def numbers(self) -> list[str]:
+        return self.values["order_number"]
+
+    @property
+    def placed_at(self) -> list[datetime | None]:
+        return self.values["placed_at"]
+
+    def record(self, index: int) -> OrderRecord:
+        """The whole record of order `index` (its fingerprint is `fingerprints[index]`)."""
+        start = sum(self.line_counts[:index])
+        lines = tuple(
+            OrderLine(sku, qty, name, price)
+            for sku, name, qty, price in self.lines[start : start + self.line_counts[index]]
+        )
+        fields = {name: self.values[name][index] for name in ORDER_FIELDS}
+        return OrderRecord(**fields, lines=lines, source=self.sources[index])
+
+    def line_starts(self) -> list[int]:
+        """Where each order's lines begin in `lines`."""
+        return [0, *accumulate(self.line_counts)][:-1]
+
+    @classmethod
+    def from_records(cls, records: Sequence[OrderRecord], row_count: int = 0) -> OrderBatch:
+        values: dict[str, list[Any]] = {
+            name: [getattr(record, name) for record in records] for name in ORDER_FIELDS
+        }
+        lines = [
+            (line.sku, line.name, line.qty, line.unit_price)
+            for record in records
+            for line in record.lines
+        ]
+        return cls(
+            values=values,
+            fingerprints=[record.fingerprint for record in records],
+            sources=[record.source for record in records],
+            line_counts=[len(record.lines) for record in records],
+            lines=lines,
+            row_count=row_count,
+        )

@@ -1,0 +1,275 @@
+"""The generic CSV checked a batch of whole orders at a time, column by column.
+
+The generic layout (what `export orders` writes and shops' scripts produce)
+is the bulk path: files of a hundred thousand orders. Checking them one order
+at a time, as `records.build_order` does, builds a dozen objects per order
+and calls a parser per field. Here a batch of rows is turned into columns;
+each distinct value of a column is judged once, with the same parsers; the
+fingerprints are put together from per-value JSON pieces; and the result is
+an `OrderBatch`, from which the rows to insert are zipped.
+
+This path only takes the plain case: every row as wide as the header, an
+order's later rows repeating its order fields or leaving them all empty, and
+every value good. For any other batch `check`
+returns None and the caller reads the batch the ordinary way, which finds,
+words and places every problem. So it accepts exactly what the ordinary path
+accepts, with the same values and fingerprints (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from itertools import chain, islice, repeat
+from json.encoder import encode_basestring
+from operator import add, eq, itemgetter, mul
+from typing import Any
+
+from orderops.domain.money import MoneyError, parse_amount
+from orderops.domain.order_batch import LineValues, OrderBatch
+from orderops.domain.orders import (
+    FINGERPRINT_VERSION,
+    LINE_FIELDS,
+    ORDER_FIELDS,
+    REQUIRED_ORDER_FIELDS,
+    OrderLine,
+    OrderRecord,
+)
+from orderops.formats.cells import unescape_cell
+from orderops.formats.records import (
+    ORDER_PARSERS,
+    FieldError,
+    currency_exponent,
+    parse_code,
+    parse_note,
+    parse_qty,
+    parse_text,
+)
+
+# Each field's value when the file does not give it (the record's defaults).
+_DEFAULTS: dict[str, Any] = {
+    name: OrderRecord.__dataclass_fields__[name].default for name in ORDER_FIELDS
+}
+_REQUIRED = frozenset(REQUIRED_ORDER_FIELDS)
+# The fingerprint's keys in JSON's sorted order; "lines" has a slot among them.
+_KEYS = tuple(sorted((*ORDER_FIELDS, "lines")))
+# Fields whose values repeat from order to order (city, country...): their
+# judged values are kept from batch to batch, up to _KEEP distinct values.
+_UNIQUE = frozenset(("order_number", "placed_at", "email"))
+_KEEP = 4096
+_TIME_PIECES = frozenset(("placed_at", "ship_by"))
+# Parsers that give "" for empty or blank text, which is those fields' default.
+_EMPTY_IS_DEFAULT = (parse_text, parse_note)
+# Fields whose values are text: their pieces are the key and the JSON string.
+_TEXT_PIECES = frozenset(f for f in ORDER_FIELDS if f not in (*_TIME_PIECES, "priority"))
+_KEEP_LINES = 50_000
+
+
+class _Refused(Exception):
+    """Something this path does not take: the batch goes the ordinary way."""
+
+
+def _piece(name: str, value: Any) -> str:
+    """The fingerprint's JSON piece for one field, as `OrderRecord.fingerprint` writes it,
+    with the ", " that follows it; "" for a value it leaves out."""
+    if value is None or value == "" or (type(value) is int and value == 0):
+        return ""
+    if type(value) is int:
+        return f'"{name}": {value}, '
+    return f'"{name}": {encode_basestring(str(value))}, '
+
+
+def _fingerprint(pieces: tuple[str, ...]) -> str:
+    # Every piece ends in ", ", and there is always one (the lines): drop the last.
+    text = "".join(pieces)
+    return hashlib.sha256(f"{FINGERPRINT_VERSION}:{{{text[:-2]}}}".encode()).hexdigest()
+
+
+class ColumnChecker:
+    """Checks batches of one generic CSV file; keeps what it judged between batches."""
+
+    def __init__(self, name: str, header: Sequence[str]) -> None:
+        self.name = name
+        self.width = len(header)
+        position = {column: index for index, column in reversed(list(enumerate(header)))}
+        self.fields = tuple(f for f in ORDER_FIELDS if f in position)
+        self.order_positions = {f: position[f] for f in self.fields}
+        self.key = position["order_number"]
+        # An order's fields other than its number, to compare its later rows with its first.
+        others = [position[f] for f in self.fields if f != "order_number"]
+        self.others: Callable[[list[str]], Any] = _tuple_getter(others)
+        self.no_others = ("",) * len(others) if len(others) != 1 else ""
+        self.line_cells = _line_getter([position.get(f) for f in LINE_FIELDS])
+        # text -> judged value, and text -> fingerprint piece, per field.
+        self.values: dict[str, dict[str, Any]] = {f: {} for f in self.fields}
+        self.pieces: dict[str, dict[str, str]] = {f: {} for f in self.fields}
+        # (sku, name, qty, unit_price, exponent) -> the line's values, and its JSON.
+        self.line_values: dict[tuple[str, str, str, str, int], LineValues] = {}
+        self.line_contents: dict[tuple[str, str, str, str, int], str] = {}
+
+    def check(self, rows: list[list[str]], starts: list[int]) -> OrderBatch | None:
+        """The orders of `rows` (whole orders; `starts[i]` is the line of row i),
+        or None if the batch must be read the ordinary way."""
+        try:
+            return self._check(rows, starts)
+        except (_Refused, FieldError, MoneyError):
+            return None
+
+    def _check(self, rows: list[list[str]], starts: list[int]) -> OrderBatch:
+        if not rows or len(set(map(len, rows))) != 1 or len(rows[0]) != self.width:
+            raise _Refused
+        firsts = _first_rows(rows, self.key)
+        counts = [b - a for a, b in zip(firsts, [*firsts[1:], len(rows)], strict=True)]
+        if len(firsts) != len(rows):
+            self._check_later_rows(rows, firsts, counts)
+        heads = [rows[i] for i in firsts]
+        columns = list(zip(*heads, strict=True))
+        values: dict[str, list[Any]] = {}
+        pieces: dict[str, Any] = {}
+        for name in ORDER_FIELDS:
+            if name in self.order_positions:
+                texts = columns[self.order_positions[name]]
+                values[name], pieces[name] = self._column(name, texts)
+            elif name in _REQUIRED:
+                raise _Refused
+            else:
+                values[name] = [_DEFAULTS[name]] * len(heads)
+                pieces[name] = repeat(_piece(name, _DEFAULTS[name]))
+        if any(map(str.__ne__, values["order_number"], columns[self.key])):
+            raise _Refused  # an order number with spaces around it or escaped
+        exponents = list(map(currency_exponent, values["currency"]))
+        lines, contents = self._lines(rows, exponents, counts)
+        pieces["lines"] = _lines_pieces(contents, counts)
+        # Fields the file lacks give endless repeats: the other columns set the length.
+        by_order = zip(*(pieces[key] for key in _KEYS), strict=False)
+        fingerprints = list(map(_fingerprint, by_order))
+        prefix = f"{self.name}:"
+        sources = [prefix + str(starts[i]) for i in firsts]
+        return OrderBatch(values, fingerprints, sources, counts, lines, len(rows))
+
+    def _check_later_rows(self, rows: list[list[str]], firsts: list[int], counts: list[int]):  # type: ignore[no-untyped-def]
+        """An order's later rows repeat its fields, or leave them all empty."""
+        others = list(map(self.others, rows))
+        owners = chain.from_iterable(map(repeat, firsts, counts))
+        same = list(map(eq, others, map(others.__getitem__, owners)))
+        if not all(same) and any(
+            not agree and row != self.no_others for agree, row in zip(same, others, strict=True)
+        ):
+            raise _Refused
+
+    def _column(self, name: str, texts: tuple[str, ...]) -> tuple[list[Any], Any]:
+        """Each text's judged value, and its fingerprint piece."""
+        values, pieces = self.values[name], self.pieces[name]
+        if len(values) > _KEEP:
+            values.clear()
+            pieces.clear()
+        fresh = set(texts).difference(values)
+        if name in _UNIQUE or len(fresh) > len(texts) // 2:
+            # Values that seldom repeat (order numbers, e-mails): judged in one pass.
+            return self._unique_column(name, texts)
+        for text in fresh:
+            value = values[text] = _judge(name, text)
+            pieces[text] = _piece(name, value)
+        return list(map(values.__getitem__, texts)), map(pieces.__getitem__, texts)
+
+    def _unique_column(self, name: str, texts: tuple[str, ...]) -> tuple[list[Any], Any]:
+        # A quick look for escaped cells ("'=..."), which are rare, before unescaping.
+        if "\n'" in "\n" + "\n".join(texts):
+            texts = tuple(map(unescape_cell, texts))
+        parser = ORDER_PARSERS.get(name, parse_text)
+        # Empty text is "not given"; the text parsers already make it "" (the default).
+        if (parser in _EMPTY_IS_DEFAULT and name not in _REQUIRED) or (
+            all(texts) and not any(map(str.isspace, texts))
+        ):
+            values = list(map(parser, texts))
+        else:
+            values = [_judge(name, text) for text in texts]
+        if name in _TEXT_PIECES:
+            # '"email": "...", ' for a given value, "" for an empty one (a str times False).
+            piece = f'"{name}": {{}}, '.format
+            return values, list(map(mul, map(piece, map(encode_basestring, values)),
+                                    map(bool, values)))  # fmt: skip
+        if name in _TIME_PIECES and None not in values:
+            # The JSON string of a date or time is its str() in quotes: nothing to escape.
+            return values, list(map(f'"{name}": "{{}}", '.format, values))
+        return values, [_piece(name, value) for value in values]
+
+    def _lines(
+        self, rows: list[list[str]], exponents: list[int], counts: list[int]
+    ) -> tuple[list[LineValues], list[str]]:
+        """Every row's line, judged (each distinct line once), and its fingerprint JSON."""
+        # A line is judged by its cells and its order's currency exponent: one flat key.
+        row_exponents = chain.from_iterable(map(repeat, exponents, counts))
+        keys = list(map(add, map(self.line_cells, rows), map(_ONE_TUPLE, row_exponents)))
+        values, contents = self.line_values, self.line_contents
+        if len(values) > _KEEP_LINES:
+            values.clear()
+            contents.clear()
+        for key in set(keys).difference(values):
+            values[key], contents[key] = _judge_line(*key)
+        return list(map(values.__getitem__, keys)), list(map(contents.__getitem__, keys))
+
+
+def _judge_line(sku: str, name: str, qty: str, price: str, exponent: int) -> tuple[LineValues, str]:
+    """One line's values and fingerprint JSON, as `records._build_line` judges them."""
+    sku, name, qty, price = map(unescape_cell, (sku, name, qty, price))
+    if not sku or sku.isspace() or not qty:
+        raise _Refused
+    line = OrderLine(
+        parse_code(sku),
+        parse_qty(qty),
+        parse_text(name) if name else "",
+        parse_amount(price, exponent) if price and not price.isspace() else None,
+    )
+    return (line.sku, line.name, line.qty, line.unit_price), line.content
+
+
+def _one_tuple(value: int) -> tuple[int]:
+    return (value,)
+
+
+# (exponent,) for each currency exponent, made once.
+_ONE_TUPLE = lru_cache(maxsize=None)(_one_tuple)
+
+
+def _judge(name: str, text: str) -> Any:
+    """The value of one field's text, as `records.build_order` judges it."""
+    text = unescape_cell(text)
+    if not text or text.isspace():
+        if name in _REQUIRED:
+            raise _Refused
+        return _DEFAULTS[name]
+    return ORDER_PARSERS.get(name, parse_text)(text)
+
+
+def _first_rows(rows: list[list[str]], key: int) -> list[int]:
+    """Where each order begins: the rows whose order number differs from the row before."""
+    firsts = []
+    previous = None
+    for index, number in enumerate(map(itemgetter(key), rows)):
+        if number != previous:
+            firsts.append(index)
+            previous = number
+    return firsts
+
+
+def _lines_pieces(contents: list[str], counts: list[int]) -> list[str]:
+    rest = iter(contents)
+    return ['"lines": [' + ", ".join(islice(rest, count)) + "], " for count in counts]
+
+
+def _line_getter(
+    indexes: list[int | None],
+) -> Callable[[list[str]], tuple[str, str, str, str]]:
+    """A row's (sku, name, qty, unit_price) cells; "" for a column the file lacks."""
+    if None not in indexes:
+        return itemgetter(*indexes)
+    return lambda cells: tuple("" if i is None else cells[i] for i in indexes)  # type: ignore[return-value]
+
+
+def _tuple_getter(indexes: list[int]) -> Callable[[list[str]], Any]:
+    """itemgetter of `indexes` (a tuple for two or more, the cell itself for one)."""
+    if not indexes:
+        return lambda cells: ()
+    return itemgetter(*indexes)

@@ -1,0 +1,201 @@
+"""The generic CSV's column-wise path accepts what the order-by-order path accepts, alike.
+
+Large generic files are checked a batch at a time, column by column
+(`formats.generic_columns`); anything unusual sends a batch the ordinary way.
+These tests read the same text both ways and compare every order: its values,
+its lines, its fingerprint and where it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orderops.domain.orders import ORDER_FIELDS
+from orderops.formats import csv_orders
+from orderops.formats.csv_orders import GENERIC, GENERIC_HEADER, read_csv_orders
+from orderops.formats.generic_columns import ColumnChecker
+from orderops.formats.records import ReadBatch, ReadOrder
+
+
+def read_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any], int]:
+    """Every order of `text` as (fields, lines, fingerprint, source), read column-wise
+    where it can be and order by order; and how many batches went column-wise."""
+    fast = list(read_csv_orders("f.csv", io.StringIO(text, newline=""), GENERIC))
+    batches = sum(isinstance(item, ReadBatch) for item in fast)
+    with monkeypatch.context() as patch:
+        patch.setattr(ColumnChecker, "check", lambda self, rows, starts: None)
+        slow = list(read_csv_orders("f.csv", io.StringIO(text, newline=""), GENERIC))
+    assert not any(isinstance(item, ReadBatch) for item in slow)
+    return _orders(fast), _orders(slow), batches
+
+
+def _orders(items: list[ReadOrder | ReadBatch]) -> list[Any]:
+    found: list[Any] = []
+    for item in items:
+        if isinstance(item, ReadBatch):
+            for index in range(len(item.orders)):
+                record = item.orders.record(index)
+                assert record.fingerprint == item.orders.fingerprints[index]
+                found.append(_summary(record))
+        elif item.record is not None:
+            found.append(_summary(item.record))
+        else:
+            found.append(("refused", [str(p) for p in item.problems]))
+    return found
+
+
+def _summary(record: Any) -> tuple[Any, ...]:
+    fields = tuple(getattr(record, name) for name in ORDER_FIELDS)
+    return fields, record.lines, record.fingerprint, record.source
+
+
+def _csv(rows: list[list[str]], header: list[str] | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header or GENERIC_HEADER)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _row(number: str, **given: str) -> list[str]:
+    values = {"customer_name": "Ada Lovelace", "address1": "1 High St", "city": "London",
+              "country": "GB", "sku": "TEA-1", "qty": "1"} | given  # fmt: skip
+    return [number if name == "order_number" else values.get(name, "") for name in GENERIC_HEADER]
+
+
+def test_a_plain_file_goes_column_wise_with_the_same_orders(monkeypatch) -> None:
+    text = _csv([_row(f"A{n}", email=f"a{n}@example.com", unit_price="1.50", priority=str(n % 3),
+                      ship_by="2026-12-01" if n % 2 else "", placed_at=f"2026-11-{1 + n % 28:02d}")
+                 for n in range(50)])  # fmt: skip
+    fast, slow, batches = read_both_ways(text, monkeypatch)
+    assert batches >= 1
+    assert fast == slow
+    assert len(fast) >= 1
+
+
+def test_later_rows_may_repeat_the_order_or_leave_it_empty(monkeypatch) -> None:
+    first = _row("7", email="ada@example.com", currency="JPY", unit_price="1200", note="Hi")
+    empty_later = ["7"] + [""] * (len(ORDER_FIELDS) - 1) + ["MUG", "Mug", "2", "300"]
+    repeated = _row("8", phone="'+44 20", unit_price="2.5", placed_at="2026-01-02 03:04:05 +0200")
+    text = _csv([first, empty_later, repeated, list(repeated)])
+    fast, slow, batches = read_both_ways(text, monkeypatch)
+    assert batches == 1
+    assert fast == slow
+    assert fast[0][1][1].qty == 2 and fast[0][1][1].unit_price == 300  # JPY: no decimals
+    assert fast[1][0][ORDER_FIELDS.index("phone")] == "+44 20"  # the spreadsheet escape is off
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [_row("1", qty="0")],  # a bad value
+        [_row("1"), _row("1", city="Paris")],  # later rows disagree
+        [_row("1"), _row("", sku="X")],  # a later row without its order number
+        [_row(" 1 ")],  # spaces around the order number
+        [_row("1"), _row("1")[:-1]],  # a short row
+        [_row("1", unit_price="1.234")],  # more decimals than the currency has
+    ],
+)
+def test_anything_unusual_goes_the_ordinary_way_with_the_same_result(rows, monkeypatch) -> None:
+    fast, slow, batches = read_both_ways(_csv(rows), monkeypatch)
+    assert batches == 0
+    assert fast == slow
+
+
+def test_a_cell_spanning_lines_keeps_the_line_numbers_right(monkeypatch) -> None:
+    text = _csv([_row("1", note="two\nlines"), _row("2"), _row("3", note="a\r\nb")])
+    fast, slow, batches = read_both_ways(text, monkeypatch)
+    assert batches == 1
+    assert fast == slow
+    assert [order[3] for order in fast] == ["f.csv:2", "f.csv:4", "f.csv:5"]
+
+
+def test_orders_are_never_cut_between_batches(monkeypatch) -> None:
+    monkeypatch.setattr(csv_orders, "CHUNK_ROWS", 5)
+    rows = [_row(str(n // 3), sku=f"S{n}") for n in range(40)]  # three rows per order
+    fast, slow, batches = read_both_ways(_csv(rows), monkeypatch)
+    assert batches > 1
+    assert fast == slow
+    assert [len(order[1]) for order in fast] == [3] * 13 + [1]
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_SAMPLES = ["", " ", "'=x", "'+44", "=1+1", "GB", "JPY", "USD", "2026-11-20T10:00:00Z", "3", "-1"]
+_cell = st.one_of(_text, st.sampled_from(_SAMPLES))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    orders=st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(ORDER_FIELDS[1:]), _cell, max_size=6),
+            st.lists(st.tuples(_cell, st.sampled_from(["1", "2", "x", ""]),
+                               st.sampled_from(["", "1.50", "200", "-1", "0.001"])),
+                     min_size=1, max_size=3),
+            st.booleans(),
+        ),
+        min_size=1, max_size=6,
+    )
+)  # fmt: skip
+def test_both_paths_agree_on_any_file(orders, monkeypatch) -> None:
+    fast, slow, _ = read_both_ways(_csv(_rows_of(orders)), monkeypatch)
+    assert fast == slow
+
+
+def _rows_of(orders: list[Any]) -> list[list[str]]:
+    """Rows of orders given as (fields, [(sku, qty, price)...], later rows left empty)."""
+    rows = []
+    for number, (fields, lines, empty_later) in enumerate(orders):
+        for index, (sku, qty, price) in enumerate(lines):
+            row = _row(f"N{number}", **fields, sku=sku or "S", qty=qty, unit_price=price)
+            if index and empty_later:
+                row[1 : len(ORDER_FIELDS)] = [""] * (len(ORDER_FIELDS) - 1)
+            rows.append(row)
+    return rows
+
+
+_GOOD = {
+    "placed_at": ["", "2026-11-20T10:00:00Z", "2026-11-20 10:00:00 +0200", "2026-11-20T10:00"],
+    "ship_by": ["", "2026-12-01", " 2026-12-02 "],
+    "priority": ["", "0", "3", "-2"],
+    "email": ["", "a@example.com", " b.c@example.org ", "émile@example.fr"],
+    "country": ["GB", "jp", " US "],
+    "currency": ["", "USD", "JPY", "eur", "KWD"],
+}
+_GOOD_TEXT = st.one_of(st.sampled_from(["", " ", "x", " y ", "'=z", "'+44 1", "Émilie"]),
+                       st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")),
+                                max_size=6))  # fmt: skip
+
+
+@st.composite
+def _good_order(draw: Any) -> dict[str, str]:
+    names = draw(st.sets(st.sampled_from(ORDER_FIELDS[1:]), max_size=8))
+    return {
+        name: draw(st.sampled_from(_GOOD[name]) if name in _GOOD else _GOOD_TEXT)
+        for name in names
+        if name not in ("customer_name", "address1", "city", "country") or name in _GOOD
+    }
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    orders=st.lists(
+        st.tuples(
+            _good_order(),
+            st.lists(st.tuples(st.sampled_from(["S1", "S2", "'-S3"]), st.sampled_from(["1", "2"]),
+                               st.sampled_from(["", "1", "2.50", "300", "0.125"])),
+                     min_size=1, max_size=3),
+            st.booleans(),
+        ),
+        min_size=1, max_size=8,
+    )
+)  # fmt: skip
+def test_both_paths_agree_on_good_files(orders, monkeypatch) -> None:
+    fast, slow, _ = read_both_ways(_csv(_rows_of(orders)), monkeypatch)
+    assert fast == slow
