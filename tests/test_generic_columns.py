@@ -25,11 +25,13 @@ from orderops.formats.records import ReadBatch, ReadOrder
 
 def read_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any], int]:
     """Every order of `text` as (fields, lines, fingerprint, source), read column-wise
-    where it can be and order by order; and how many batches went column-wise."""
+    where it can be, and order by order in one piece (so also without chunks); and
+    how many batches went column-wise."""
     fast = list(read_csv_orders("f.csv", io.StringIO(text, newline=""), GENERIC))
     batches = sum(isinstance(item, ReadBatch) for item in fast)
     with monkeypatch.context() as patch:
         patch.setattr(ColumnChecker, "check", lambda self, rows, starts: None)
+        patch.setattr(csv_orders, "CHUNK_ROWS", 10**9)
         slow = list(read_csv_orders("f.csv", io.StringIO(text, newline=""), GENERIC))
     assert not any(isinstance(item, ReadBatch) for item in slow)
     return _orders(fast), _orders(slow), batches
@@ -114,6 +116,17 @@ def test_a_cell_spanning_lines_keeps_the_line_numbers_right(monkeypatch) -> None
     assert batches == 1
     assert fast == slow
     assert [order[3] for order in fast] == ["f.csv:2", "f.csv:4", "f.csv:5"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+def test_chunks_cut_only_where_an_order_begins_and_count_lines_right(size, monkeypatch) -> None:
+    monkeypatch.setattr(csv_orders, "CHUNK_ROWS", size)
+    rows = [_row("A"), _row("B", note="x\ry"), _row("", sku="S2"), _row("A", note="1\n2\r\n3"),
+            _row("A", sku="S3"), _row("C")]  # fmt: skip
+    text = _csv(rows)[:-2] + "\r\n\r\n" + _csv([_row("D")]).split("\r\n", 1)[1]
+    fast, slow, _ = read_both_ways(text, monkeypatch)
+    assert fast == slow
+    assert [order[3] for order in slow] == ["f.csv:2", "f.csv:3", "f.csv:6", "f.csv:10", "f.csv:12"]
 
 
 def test_orders_are_never_cut_between_batches(monkeypatch) -> None:

@@ -15,6 +15,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import islice
 from operator import itemgetter
 from typing import Any, TextIO
 
@@ -312,29 +313,50 @@ def _chunks(
     with the line each row starts on (a quoted cell may span lines)."""
     rows: list[list[str]] = []
     starts: list[int] = []
-    end = reader.line_num
-    current: str | None = None
-    for cells in reader:
-        start, end = end + 1, reader.line_num
-        if len(rows) >= CHUNK_ROWS:
-            if current is None:
-                current = _order_key(rows, plan, width, unescape)
-            key = _row_key(cells, plan, width, unescape)
-            if key and key != current:
-                yield rows, starts
-                rows, starts, current = [], [], None
-        rows.append(cells)
-        starts.append(start)
+    while True:
+        before = reader.line_num
+        block = list(islice(reader, CHUNK_ROWS))
+        if not block:
+            break
+        rows += block
+        starts += _row_starts(block, before, reader.line_num)
+        if len(block) < CHUNK_ROWS:
+            break  # the end of the file
+        # The last order may go on in the next block: it waits for the next chunk.
+        cut = _last_order_start(rows, plan, width, unescape)
+        if cut:
+            yield rows[:cut], starts[:cut]
+            rows, starts = rows[cut:], starts[cut:]
     if rows:
         yield rows, starts
 
 
-def _order_key(rows: list[list[str]], plan: _Plan, width: int, unescape: bool) -> str:
-    """The order number of the order the last of `rows` belongs to."""
-    for cells in reversed(rows):
-        if key := _row_key(cells, plan, width, unescape):
-            return key
-    return ""
+def _row_starts(block: list[list[str]], before: int, after: int) -> list[int]:
+    """The line each row of `block` starts on; it followed line `before`, and ended on `after`."""
+    if after - before == len(block):
+        return list(range(before + 1, after + 1))
+    # A quoted cell spans lines: each line break inside it (\r\n, \r or \n) is one more.
+    starts = []
+    line = before + 1
+    for cells in block:
+        starts.append(line)
+        line += 1 + sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in cells)
+    return starts
+
+
+def _last_order_start(rows: list[list[str]], plan: _Plan, width: int, unescape: bool) -> int:
+    """Where the order of the last of `rows` begins: a row with a non-empty order
+    number unlike the one before it (rows with none go on the order above them)."""
+    start = 0
+    key = ""
+    for index in range(len(rows) - 1, -1, -1):
+        found = _row_key(rows[index], plan, width, unescape)
+        if not found:
+            continue
+        if key and found != key:
+            return start
+        key, start = found, index
+    return 0
 
 
 def _row_key(cells: list[str], plan: _Plan, width: int, unescape: bool) -> str:

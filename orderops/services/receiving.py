@@ -15,7 +15,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache, partial
 from itertools import chain, repeat
@@ -34,7 +34,7 @@ from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_ex
 from orderops.lifecycle import Action, Status
 from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
-from orderops.store.bulk import insert_orders, insert_rows
+from orderops.store.bulk import insert_columns, insert_orders, insert_rows
 from orderops.store.database import Database
 from orderops.store.engine import widen_cache
 from orderops.store.locks import serialize_receiving
@@ -195,16 +195,19 @@ class _Known:
     fingerprint: str
     status: str
     held_from: str | None
-    placed_at: datetime
 
 
-def _same_but_placed_at(record: OrderRecord, found: _Known) -> bool:
+def _same_but_placed_at(connection: Connection, record: OrderRecord, found: _Known) -> bool:
     """An order sent again with the time stored for it, as `export` writes it (in
     UTC): the same order, if it was first received without placed_at (so stamped
     with the time it came) or with that time written without an offset (local)."""
-    if record.placed_at is None or to_utc(record.placed_at) != found.placed_at:
+    if record.placed_at is None:
         return False
-    local = found.placed_at.astimezone().replace(tzinfo=None)
+    stored = connection.execute(select(ORDERS.c.placed_at).where(ORDERS.c.id == found.id))
+    placed_at = stored.scalar_one()
+    if to_utc(record.placed_at) != placed_at:
+        return False
+    local = placed_at.astimezone().replace(tzinfo=None)
     return found.fingerprint in (
         replace(record, placed_at=None).fingerprint,
         replace(record, placed_at=local).fingerprint,
@@ -290,7 +293,7 @@ class _Run:
             if found is None:
                 new.append(index)
             elif found.fingerprint == fingerprint or _same_but_placed_at(
-                batch.record(index), found
+                connection, batch.record(index), found
             ):
                 summary.skipped += 1
                 self.name(summary.skipped_numbers, number)
@@ -383,17 +386,21 @@ class _Run:
 
 
 def _known(connection: Connection, numbers: list[str], *, lock: bool) -> dict[str, _Known]:
-    query = select(
-        ORDERS.c.order_number,
-        ORDERS.c.id,
-        ORDERS.c.fingerprint,
-        ORDERS.c.status,
-        ORDERS.c.held_from,
-        ORDERS.c.placed_at,
-    ).where(ORDERS.c.order_number.in_(numbers))
-    if lock:
-        query = query.order_by(ORDERS.c.id).with_for_update()
-    rows = connection.execute(query)
+    """The orders of `numbers` already in the database."""
+    names = "order_number, id, fingerprint, status, held_from"
+    if connection.dialect.name == "sqlite":
+        # The write lock is held already (no row locks to take), and a plain driver
+        # query skips SQLAlchemy's handling of a batch's thousands of bound values.
+        marks = ", ".join("?" * len(numbers))
+        sql = f"SELECT {names} FROM orders WHERE order_number IN ({marks})"
+        rows: Iterable[Any] = connection.exec_driver_sql(sql, tuple(numbers))
+    else:
+        query = select(*(ORDERS.c[name] for name in names.split(", "))).where(
+            ORDERS.c.order_number.in_(numbers)
+        )
+        if lock:
+            query = query.order_by(ORDERS.c.id).with_for_update()
+        rows = connection.execute(query)
     return {row[0]: _Known(*row[1:]) for row in rows}
 
 
@@ -442,7 +449,10 @@ def _insert(
     count = len(indexes)
     values = {name: pick(column) for name, column in batch.values.items()}
     exponents = list(map(currency_exponent, values["currency"]))
-    placed_at = [now if moment is None else to_utc(moment) for moment in values["placed_at"]]
+    placed_at = [
+        now if moment is None else moment if moment.tzinfo is UTC else to_utc(moment)
+        for moment in values["placed_at"]
+    ]
     constant = {"status": _RECEIVED, "held_from": None, "hold_reason": "", "hold_until": None,
                 "received_at": now, "updated_at": now}  # fmt: skip
     columns: dict[str, Iterable[Any]] = {
@@ -452,8 +462,7 @@ def _insert(
         "currency_exponent": exponents,
         "fingerprint": pick(batch.fingerprints),
     }
-    rows = list(zip(*(columns[name] for name in ORDER_COLUMNS), strict=True))
-    ids = insert_orders(connection, ORDER_COLUMNS, rows)
+    ids = insert_orders(connection, columns, count)
 
     if every:
         lines, counts = batch.lines, batch.line_counts
@@ -466,24 +475,27 @@ def _insert(
             for line in batch.lines[starts[index] : starts[index] + count]
         ]
     skus, names, qtys, prices = zip(*lines, strict=True)
-    line_rows = zip(
-        chain.from_iterable(map(repeat, ids, counts)),
-        chain.from_iterable(map(range, repeat(1), [count + 1 for count in counts])),
-        skus,
-        names,
-        qtys,
-        map(_minor, prices, chain.from_iterable(map(repeat, exponents, counts))),
-        strict=True,
-    )
-    insert_rows(connection, ORDER_LINES, LINE_COLUMNS, list(line_rows))
+    line_exponents = chain.from_iterable(map(repeat, exponents, counts))
+    line_columns = {
+        "order_id": chain.from_iterable(map(repeat, ids, counts)),
+        "line_no": chain.from_iterable(map(range, repeat(1), [count + 1 for count in counts])),
+        "sku": skus,
+        "name": names,
+        "qty": qtys,
+        "unit_price_minor": map(_minor, prices, line_exponents),
+    }
+    insert_columns(connection, ORDER_LINES, line_columns)
 
     # Every event of the batch is the same but for its order and source.
     event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
-    fixed = tuple(event[name] for name in EVENT_COLUMNS[1:-1])
+    event_columns: dict[str, Iterable[Any]] = {
+        name: repeat(event[name], count) for name in EVENT_COLUMNS[1:-1]
+    }
+    event_columns["order_id"] = ids
     # The JSON of {"source": ...}, written directly: one per order of a large file.
-    details = [f'{{"source": {encode_string(source)}}}' for source in pick(batch.sources)]
-    event_rows = [(order_id, *fixed, detail) for order_id, detail in zip(ids, details, strict=True)]
-    insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, event_rows)
+    sources = map(encode_string, pick(batch.sources))
+    event_columns["detail"] = map('{{"source": {}}}'.format, sources)
+    insert_columns(connection, ORDER_EVENTS, event_columns)
 
 
 def _all(column: list[Any]) -> list[Any]:

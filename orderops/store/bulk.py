@@ -3,11 +3,11 @@
 Two costs dominate a Core `insert()` executemany of many small rows on
 SQLite: asking for the new ids with RETURNING (SQLAlchemy then sends one
 statement per row), and SQLAlchemy's per-value parameter handling. So on
-SQLite rows come as tuples in a known column order, each value goes through
-its column's dialect type processor (the same conversion Core applies, so
-the rows read and compare like any other; UTCDateTime's two steps done as
-one), and the driver's executemany
-takes them; and the new order ids are assigned here: a receiving
+SQLite values come column by column, each column goes through its dialect
+type processor (the same conversion Core applies, so the rows read and
+compare like any other; UTCDateTime's two steps done as one), the columns are
+zipped into rows and the driver's executemany takes them; and the new order
+ids are assigned here: a receiving
 transaction starts with BEGIN IMMEDIATE, so no other connection can insert
 until it ends, and the next ids are the ones after the largest, exactly as
 SQLite itself would choose them. PostgreSQL gets a batched INSERT ...
@@ -16,11 +16,12 @@ RETURNING through Core, which is fast there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Date, Table, func, insert, select
 
 from orderops.store.tables import ORDERS
 from orderops.store.types import UTCDateTime
@@ -28,56 +29,57 @@ from orderops.store.types import UTCDateTime
 Row = tuple[Any, ...]
 
 
-def insert_orders(connection: Connection, columns: Sequence[str], rows: list[Row]) -> list[int]:
-    """Insert `rows` (values in `columns` order) into orders; their new ids, in order.
+# Values by column name, every column as long as the others.
+Columns = Mapping[str, Iterable[Any]]
+
+
+def insert_orders(connection: Connection, columns: Columns, count: int) -> list[int]:
+    """Insert `count` orders given column by column; their new ids, in order.
 
     Only in a write transaction (on SQLite, one begun with BEGIN IMMEDIATE).
     """
-    if not rows:
+    if not count:
         return []
     if connection.dialect.name == "sqlite":
         first = (connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0) + 1
-        ids = range(first, first + len(rows))
-        _sqlite_insert(connection, ORDERS, columns, rows, ids)
+        ids = range(first, first + count)
+        _sqlite_insert(connection, ORDERS, {"id": ids, **columns})
         return list(ids)
     statement = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
-    return list(
-        connection.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows]).scalars()
-    )
+    return list(connection.execute(statement, _dicts(columns)).scalars())
 
 
 def insert_rows(
     connection: Connection, table: Table, columns: Sequence[str], rows: list[Row]
 ) -> None:
     """Insert `rows` (values in `columns` order) into `table`."""
-    if not rows:
-        return
+    if rows:
+        insert_columns(connection, table, dict(zip(columns, zip(*rows, strict=True), strict=True)))
+
+
+def insert_columns(connection: Connection, table: Table, columns: Columns) -> None:
+    """Insert rows given column by column into `table`."""
     if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        rows = _dicts(columns)
+        if rows:
+            connection.execute(insert(table), rows)
         return
-    _sqlite_insert(connection, table, columns, rows, None)
+    _sqlite_insert(connection, table, columns)
 
 
-def _sqlite_insert(
-    connection: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: list[Row],
-    ids: range | None,
-) -> None:
-    """The driver's executemany of `rows`, each value through its column's processor,
-    and `ids` (if given) as the first column, `id`."""
-    # Converted column by column: one C-level map per column that needs it,
-    # and rows taken apart and put together again by zip, not value by value.
-    values: list[Iterable[Any]] = list(zip(*rows, strict=True))
-    for position, name in enumerate(columns):
+def _dicts(columns: Columns) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _sqlite_insert(connection: Connection, table: Table, columns: Columns) -> None:
+    """The driver's executemany of the rows of `columns`, each value through its
+    column's processor (one C-level map per column that needs it)."""
+    values = []
+    for name, column in columns.items():
         process = _processor(connection, table.c[name].type)
-        if process is not None:
-            values[position] = map(process, values[position])
-    if ids is not None:
-        columns = ("id", *columns)
-        values.insert(0, ids)
-    marks = ", ".join("?" * len(columns))
+        values.append(column if process is None else map(process, column))
+    marks = ", ".join("?" * len(values))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
@@ -87,7 +89,11 @@ def _processor(connection: Connection, column_type: Any) -> Callable[[Any], Any]
         return _remember_last(_sqlite_utc_text)
     dialect = connection.dialect
     bind = column_type.dialect_impl(dialect).bind_processor(dialect)
-    return None if bind is None else _remember_last(bind)
+    if bind is None:
+        return None
+    if isinstance(column_type, Date):
+        return lru_cache(maxsize=1024)(bind)  # a day's orders share a few ship-by dates
+    return _remember_last(bind)
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:
@@ -97,7 +103,9 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given where UTC is required")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
