@@ -453,16 +453,15 @@ def _insert(
         now if moment is None else moment if moment.tzinfo is UTC else to_utc(moment)
         for moment in values["placed_at"]
     ]
-    constant = {"status": _RECEIVED, "held_from": None, "hold_reason": "", "hold_until": None,
-                "received_at": now, "updated_at": now}  # fmt: skip
+    same = {"status": _RECEIVED, "held_from": None, "hold_reason": "", "hold_until": None,
+            "received_at": now, "updated_at": now}  # fmt: skip
     columns: dict[str, Iterable[Any]] = {
         **values,
-        **{name: repeat(value, count) for name, value in constant.items()},
         "placed_at": placed_at,
         "currency_exponent": exponents,
         "fingerprint": pick(batch.fingerprints),
     }
-    ids = insert_orders(connection, columns, count)
+    ids = insert_orders(connection, columns, count, same)
 
     if every:
         lines, counts = batch.lines, batch.line_counts
@@ -484,18 +483,15 @@ def _insert(
         "qty": qtys,
         "unit_price_minor": map(_minor, prices, line_exponents),
     }
-    insert_columns(connection, ORDER_LINES, line_columns)
+    insert_columns(connection, ORDER_LINES, line_columns, len(lines))
 
     # Every event of the batch is the same but for its order and source.
     event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
-    event_columns: dict[str, Iterable[Any]] = {
-        name: repeat(event[name], count) for name in EVENT_COLUMNS[1:-1]
-    }
-    event_columns["order_id"] = ids
     # The JSON of {"source": ...}, written directly: one per order of a large file.
     sources = map(encode_string, pick(batch.sources))
-    event_columns["detail"] = map('{{"source": {}}}'.format, sources)
-    insert_columns(connection, ORDER_EVENTS, event_columns)
+    event_columns = {"order_id": ids, "detail": map('{{"source": {}}}'.format, sources)}
+    same_event = {name: event[name] for name in EVENT_COLUMNS[1:-1]}
+    insert_columns(connection, ORDER_EVENTS, event_columns, count, same_event)
 
 
 def _all(column: list[Any]) -> list[Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, Date, Table, func, insert, select
@@ -33,8 +34,11 @@ Row = tuple[Any, ...]
 Columns = Mapping[str, Iterable[Any]]
 
 
-def insert_orders(connection: Connection, columns: Columns, count: int) -> list[int]:
-    """Insert `count` orders given column by column; their new ids, in order.
+def insert_orders(
+    connection: Connection, columns: Columns, count: int, same: Mapping[str, Any]
+) -> list[int]:
+    """Insert `count` orders given column by column, with the values `same` for
+    every one; their new ids, in order.
 
     Only in a write transaction (on SQLite, one begun with BEGIN IMMEDIATE).
     """
@@ -43,10 +47,10 @@ def insert_orders(connection: Connection, columns: Columns, count: int) -> list[
     if connection.dialect.name == "sqlite":
         first = (connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0) + 1
         ids = range(first, first + count)
-        _sqlite_insert(connection, ORDERS, {"id": ids, **columns})
+        _sqlite_insert(connection, ORDERS, {"id": ids, **columns}, count, same)
         return list(ids)
     statement = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
-    return list(connection.execute(statement, _dicts(columns)).scalars())
+    return list(connection.execute(statement, _dicts(columns, count, same)).scalars())
 
 
 def insert_rows(
@@ -54,33 +58,49 @@ def insert_rows(
 ) -> None:
     """Insert `rows` (values in `columns` order) into `table`."""
     if rows:
-        insert_columns(connection, table, dict(zip(columns, zip(*rows, strict=True), strict=True)))
+        by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
+        insert_columns(connection, table, by_column, len(rows))
 
 
-def insert_columns(connection: Connection, table: Table, columns: Columns) -> None:
-    """Insert rows given column by column into `table`."""
-    if connection.dialect.name != "sqlite":
-        rows = _dicts(columns)
-        if rows:
-            connection.execute(insert(table), rows)
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Columns,
+    count: int,
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert `count` rows given column by column into `table`, with the values
+    `same` in every row."""
+    if not count:
         return
-    _sqlite_insert(connection, table, columns)
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(table), _dicts(columns, count, same or {}))
+        return
+    _sqlite_insert(connection, table, columns, count, same or {})
 
 
-def _dicts(columns: Columns) -> list[dict[str, Any]]:
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+def _dicts(columns: Columns, count: int, same: Mapping[str, Any]) -> list[dict[str, Any]]:
+    names = [*columns, *same]
+    values = [*columns.values(), *(repeat(value, count) for value in same.values())]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
-def _sqlite_insert(connection: Connection, table: Table, columns: Columns) -> None:
+def _sqlite_insert(
+    connection: Connection, table: Table, columns: Columns, count: int, same: Mapping[str, Any]
+) -> None:
     """The driver's executemany of the rows of `columns`, each value through its
-    column's processor (one C-level map per column that needs it)."""
-    values = []
+    column's processor (one C-level map per column that needs it; once for `same`)."""
+    names, values = [], []
     for name, column in columns.items():
         process = _processor(connection, table.c[name].type)
+        names.append(name)
         values.append(column if process is None else map(process, column))
+    for name, value in same.items():
+        process = _processor(connection, table.c[name].type)
+        names.append(name)
+        values.append(repeat(value if process is None else process(value), count))
     marks = ", ".join("?" * len(values))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
     connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
 
