@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,15 @@ from orderops.domain.orders import ORDER_FIELDS
 from orderops.formats import csv_orders
 from orderops.formats.csv_orders import GENERIC, GENERIC_HEADER, read_csv_orders
 from orderops.formats.generic_columns import ColumnChecker
-from orderops.formats.records import ReadBatch, ReadOrder
+from orderops.formats.plain_columns import COLUMN_PARSERS
+from orderops.formats.records import (
+    ReadBatch,
+    ReadOrder,
+    parse_code,
+    parse_email,
+    parse_text,
+    parse_timestamp,
+)
 
 
 def read_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any], int]:
@@ -212,3 +221,32 @@ def _good_order(draw: Any) -> dict[str, str]:
 def test_both_paths_agree_on_good_files(orders, monkeypatch) -> None:
     fast, slow, _ = read_both_ways(_csv(_rows_of(orders)), monkeypatch)
     assert fast == slow
+
+
+_EMAILISH = st.one_of(
+    st.from_regex(r"[a-z.@\n\t +-]{0,12}(@[a-z0-9.-]{0,8}(\.[a-z]{2,3})?)?", fullmatch=True),
+    st.sampled_from(["a@example.com", "a.b@example.org", ".a@example.com", "a@b@example.com",
+                     "ä@example.com", " a@example.com", "a@example.com\nb@example.com"]),
+)  # fmt: skip
+_TIMEISH = st.one_of(
+    st.sampled_from(["2026-11-20T10:00:00Z", "2026-11-20 10:00:00+02:00", "2026-11-20T10:00",
+                     "2025-10-07 09:50:26 +0200", " 2026-11-20T10:00:00-05:00 ", "2026-13-01"]),
+    st.datetimes(timezones=st.none() | st.timezones()).map(datetime.isoformat),
+)  # fmt: skip
+_TEXTISH = st.text(st.sampled_from("ab é\t\n\x00\x7f\xa0\u2028'"), max_size=70)
+
+
+@pytest.mark.parametrize(
+    ("parser", "values"),
+    [(parse_email, _EMAILISH), (parse_timestamp, _TIMEISH), (parse_text, _TEXTISH),
+     (parse_code, _TEXTISH)],
+)  # fmt: skip
+def test_a_column_judged_at_once_is_judged_as_value_by_value(parser, values) -> None:
+    @settings(max_examples=200)
+    @given(column=st.lists(values, max_size=5))
+    def check(column: list[str]) -> None:
+        found = COLUMN_PARSERS[parser](column)
+        if found is not None:
+            assert found == [parser(value) for value in column]
+
+    check()

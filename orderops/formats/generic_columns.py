@@ -37,6 +37,7 @@ from orderops.domain.orders import (
     OrderRecord,
 )
 from orderops.formats.cells import unescape_cell
+from orderops.formats.plain_columns import COLUMN_PARSERS
 from orderops.formats.records import (
     ORDER_PARSERS,
     FieldError,
@@ -186,10 +187,11 @@ class ColumnChecker:
             texts = tuple(map(unescape_cell, texts))
         parser = ORDER_PARSERS.get(name, parse_text)
         # Empty text is "not given"; the text parsers already make it "" (the default).
-        if (parser in _EMPTY_IS_DEFAULT and name not in _REQUIRED) or (
-            all(texts) and not any(map(str.isspace, texts))
-        ):
-            values = list(map(parser, texts))
+        given = all(texts) and not any(map(str.isspace, texts))
+        if given or (parser in _EMPTY_IS_DEFAULT and name not in _REQUIRED):
+            at_once = COLUMN_PARSERS.get(parser)
+            found = at_once(texts) if at_once is not None else None
+            values = list(map(parser, texts)) if found is None else found
         else:
             values = [_judge(name, text) for text in texts]
         if name in _TEXT_PIECES:

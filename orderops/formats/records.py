@@ -32,7 +32,8 @@ _CONTROL_IN_NOTE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # "2025-10-07 09:50:26 +0200" (Shopify) -> "2025-10-07 09:50:26+02:00" (ISO 8601).
 _SPACED_OFFSET = re.compile(r"\s*([+-])(\d{2}):?(\d{2})$")
 # A plain dot-atom local part: always valid, so only the domain needs the full check.
-_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+PLAIN_LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
 
 
 @dataclass(slots=True)
@@ -181,7 +182,7 @@ def parse_email(value: str) -> str:
     # Fast path for bulk files: a plain local part, and a domain checked once.
     local, at, domain = text.rpartition("@")
     short = bool(at) and text.isascii() and len(text) <= 254 and len(local) <= 64
-    if short and _PLAIN_LOCAL.fullmatch(local) and _domain_is_valid(domain):
+    if short and PLAIN_LOCAL_PART.fullmatch(local) and domain_is_valid(domain):
         return text
     from email_validator import EmailNotValidError, validate_email
 
@@ -193,7 +194,7 @@ def parse_email(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _domain_is_valid(domain: str) -> bool:
+def domain_is_valid(domain: str) -> bool:
     from email_validator import EmailNotValidError, validate_email
 
     try:
