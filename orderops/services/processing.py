@@ -58,7 +58,7 @@ from orderops.lifecycle import Action, Status, Transition
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_rows
 from orderops.store.database import Database
-from orderops.store.driver import bind_value, each_batch, for_update
+from orderops.store.driver import bind_value, each_batch, for_update, rows_in
 from orderops.store.engine import defer_checkpoints, widen_cache
 from orderops.store.tables import (
     ALLOCATIONS,
@@ -271,8 +271,7 @@ def _process_chunk(
     # Products are never deleted: a SKU found known stays known; only the others are asked.
     unknown = [sku for sku in skus if sku not in known]
     products = "SELECT sku FROM products WHERE sku IN ({values})"
-    for result in each_batch(connection, products, unknown):
-        known.update(sku for (sku,) in result)
+    known.update(sku for (sku,) in rows_in(connection, products, unknown))
     available, bin_ids = _read_bins(connection, skus)
 
     decisions = _Decisions(actor, now)
@@ -315,8 +314,9 @@ def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order
         order_id: _Order(
             number, status, held_from, dict(zip(ADDRESS_COLUMNS, address, strict=True))
         )
-        for result in each_batch(connection, sql, sorted(ids), PROCESSABLE)
-        for order_id, number, status, held_from, *address in result.all()
+        for order_id, number, status, held_from, *address in rows_in(
+            connection, sql, sorted(ids), PROCESSABLE
+        )
     }
 
 
@@ -326,9 +326,8 @@ def _read_lines(connection: Connection, order_ids: Sequence[int]) -> dict[int, l
         "SELECT order_id, id, sku, qty FROM order_lines WHERE order_id IN ({values}) "
         "ORDER BY order_id, line_no"
     )
-    for result in each_batch(connection, sql, order_ids):
-        for order_id, line_id, sku, qty in result.all():
-            lines[order_id].append(LineRequest(line_id, sku, qty))
+    for order_id, line_id, sku, qty in rows_in(connection, sql, order_ids):
+        lines[order_id].append(LineRequest(line_id, sku, qty))
     return lines
 
 
@@ -342,10 +341,9 @@ def _read_bins(
         "SELECT id, sku, location, on_hand, allocated FROM stock WHERE sku IN ({values}) "
         f"ORDER BY id{for_update(connection)}"
     )
-    for result in each_batch(connection, sql, skus):
-        for bin_id, sku, location, on_hand, allocated in result.all():
-            available.setdefault(sku, {})[location] = on_hand - allocated
-            bin_ids[(sku, location)] = bin_id
+    for bin_id, sku, location, on_hand, allocated in rows_in(connection, sql, skus):
+        available.setdefault(sku, {})[location] = on_hand - allocated
+        bin_ids[(sku, location)] = bin_id
     return available, bin_ids
 
 

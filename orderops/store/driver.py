@@ -4,8 +4,8 @@
 order ids. Core compiles an IN list into one bind parameter per value, anew
 for every list: in `process` that cost more than running the statements.
 These helpers take SQL written with `?` placeholders, give the driver its own
-(`?` for sqlite3, `%s` for psycopg), and read rows without result
-processing. So only values that need no conversion go through them: ids,
+(`?` for sqlite3, `%s` for psycopg), and read rows as the driver gives them,
+without result processing. So only values that need no conversion go through them: ids,
 numbers, strings; a datetime goes through `bind_value` first.
 """
 
@@ -47,6 +47,18 @@ def each_batch(
         batch = values[start : start + BATCH]
         statement = sql.format(values=", ".join("?" * len(batch)))
         yield connection.exec_driver_sql(driver_sql(connection, statement), (*params, *batch))
+
+
+def rows_in(
+    connection: Connection, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Every row of `sql` over the batches of `values` (as in `each_batch`), as the
+    driver's own tuples: unpacking Row objects cost more than running the query."""
+    rows: list[tuple[Any, ...]] = []
+    for result in each_batch(connection, sql, values, params):
+        rows.extend(result.cursor.fetchall())
+        result.close()
+    return rows
 
 
 def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
