@@ -9,9 +9,8 @@ The run, in this order:
    loads its orders (locking them on PostgreSQL), their lines, the products
    and the bins of their SKUs (locked: BEGIN IMMEDIATE on SQLite, FOR UPDATE
    on PostgreSQL), decides every order in memory with `domain.allocation`,
-   and writes the result in bulk: conditional stock
-   updates whose row counts are checked, status updates, events, allocation
-   and movement rows.
+   and writes the result in bulk: conditional stock updates whose row counts
+   are checked, status updates, events, allocation and movement rows.
 
 Why chunks: one transaction per order would pay a commit (an fsync) per order;
 one transaction for the whole run would hold the write lock for its whole
@@ -22,7 +21,7 @@ chunk writes most of their pages again (to the WAL, then back to the file).
 That cost barely grows with the chunk's size, so small chunks make a large
 run several times slower. The first chunk has CHUNK orders; each next one is
 sized from the last one's pace to take about CHUNK_SECONDS, so a chunk holds
-the lock for about a second at most: several processes interleave fairly and
+the lock for about a second: several processes interleave fairly and
 nothing waits long (the busy timeout is 30 s). A chunk re-reads the status of
 its orders under the lock, so an order that another process handled in the
 meantime is left alone.
