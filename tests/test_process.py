@@ -318,3 +318,45 @@ def test_updating_a_held_order_keeps_it_held_and_release_sends_it_to_received(
     assert rows("SELECT allocated FROM stock") == [(0,)]
     assert cli("release", "8").exit_code == 0
     assert statuses(rows) == {"8": "received"}
+
+
+def test_chunks_of_two_orders_still_go_by_priority_and_share_the_stock_between_them(
+    cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orderops.services import processing
+
+    monkeypatch.setattr(processing, "CHUNK", 2)
+    monkeypatch.setattr(processing, "MAX_CHUNK", 2)
+    # Received lowest priority first, so each chunk's ids run against the queue's order.
+    orders = [order_yaml(f"p{p}", ("TEA", 2), priority=str(p)) for p in range(7)]
+    shop({"TEA@A-01-1": 5, "TEA@B-01-1": 4}, *orders)
+    result = cli("process", "--json")
+    assert result.exit_code == 0, result.output
+    assert [o["order_number"] for o in json.loads(result.stdout)["orders"]] == [
+        "p6", "p5", "p4", "p3", "p2", "p1", "p0",
+    ]  # fmt: skip
+    assert statuses(rows) == {
+        "p6": "ready", "p5": "ready", "p4": "ready", "p3": "ready",
+        "p2": "backordered", "p1": "backordered", "p0": "backordered",
+    }  # fmt: skip
+    # Each chunk's conditional updates saw the units the chunks before it took.
+    assert rows("SELECT location, on_hand, allocated FROM stock ORDER BY location") == [
+        ("A-01-1", 5, 4), ("B-01-1", 4, 4),
+    ]  # fmt: skip
+    assert rows("SELECT count(*), sum(allocated_delta) FROM stock_movements "
+                "WHERE order_id IS NOT NULL") == [(4, 8)]  # fmt: skip
+
+
+def test_a_chunk_that_took_long_makes_the_next_one_smaller_within_bounds() -> None:
+    from orderops.services.processing import CHUNK, CHUNK_SECONDS, MAX_CHUNK, _ChunkSizer
+
+    sizer = _ChunkSizer()
+    assert sizer.size == CHUNK
+    sizer.record(CHUNK, CHUNK_SECONDS / 4)
+    assert sizer.size == 4 * CHUNK
+    sizer.record(4 * CHUNK, CHUNK_SECONDS * 2)
+    assert sizer.size == 2 * CHUNK
+    sizer.record(2 * CHUNK, CHUNK_SECONDS * 100)
+    assert sizer.size == CHUNK
+    sizer.record(CHUNK, 0.0)
+    assert sizer.size == MAX_CHUNK

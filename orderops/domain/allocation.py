@@ -43,11 +43,10 @@ def bin_order(location: str) -> tuple[tuple[int, int | str], ...]:
 
 def allocate_line(request: LineRequest, bins: Mapping[str, int]) -> list[Reservation] | None:
     """Reservations covering `request` from `bins` (location -> available), else None."""
-    if sum(units for units in bins.values() if units > 0) < request.qty:
-        return None
     wanted = request.qty
     reservations = []
-    for location in sorted(bins, key=lambda loc: (-bins[loc], bin_order(loc))):
+    # Fullest first; sorted() is stable, so bins alike stay in shelf order from the first sort.
+    for location in sorted(sorted(bins, key=bin_order), key=bins.__getitem__, reverse=True):
         take = min(wanted, bins[location])
         if take <= 0:
             break
@@ -55,7 +54,7 @@ def allocate_line(request: LineRequest, bins: Mapping[str, int]) -> list[Reserva
         wanted -= take
         if wanted == 0:
             break
-    return reservations
+    return reservations if wanted == 0 else None
 
 
 def allocate_order(

@@ -129,7 +129,7 @@ def use_wal(engine: Engine) -> None:
 BULK_CACHE_KIB = 65536
 
 
-def widen_cache(connection: Connection) -> None:
+def widen_cache(connection: Connection, kib: int = BULK_CACHE_KIB) -> None:
     """Let a bulk write keep its pages in memory (SQLite's default cache is 2 MiB).
 
     A `process` chunk touches thousands of scattered pages (orders, and the
@@ -137,7 +137,21 @@ def widen_cache(connection: Connection) -> None:
     spills them to the WAL and reads them back. PostgreSQL needs nothing here.
     """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
+
+
+def defer_checkpoints(connection: Connection, pages: int) -> None:
+    """Let SQLite's WAL grow to `pages` pages before a commit copies it back into the file.
+
+    By default every commit past 1000 pages (4 MB) copies the WAL back, with an
+    fsync. A run of bulk transactions that each rewrite thousands of the same
+    pages (`process` chunks) then copies those pages once per transaction;
+    deferred, a page rewritten by several transactions is copied once. The WAL
+    is still bounded, and the last connection to close copies what is left and
+    removes it. PostgreSQL needs nothing here.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
 
 
 def _postgresql_engine(url: str) -> Engine:

@@ -1,0 +1,67 @@
+"""Statements sent to the driver as written, for the hot statements of bulk work.
+
+`process` runs a handful of statements per chunk, each over thousands of
+order ids. Core compiles an IN list into one bind parameter per value, anew
+for every list: in `process` that cost more than running the statements.
+These helpers take SQL written with `?` placeholders, give the driver its own
+(`?` for sqlite3, `%s` for psycopg), and read rows as the driver gives them,
+without result processing. So only values that need no conversion go through them: ids,
+numbers, strings; a datetime goes through `bind_value` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, CursorResult
+
+# Values per statement: well under SQLite's 32766 and PostgreSQL's 65535 parameters.
+BATCH = 5000
+
+
+def driver_sql(connection: Connection, sql: str) -> str:
+    """`sql` with its `?` placeholders in the driver's own style."""
+    if connection.dialect.paramstyle == "qmark":
+        return sql
+    return sql.replace("?", "%s")
+
+
+def for_update(connection: Connection) -> str:
+    """The row-locking clause: PostgreSQL's; SQLite has none (BEGIN IMMEDIATE locks all)."""
+    return "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
+
+
+def each_batch(
+    connection: Connection,
+    sql: str,
+    values: Sequence[Any],
+    params: Sequence[Any] = (),
+) -> Iterator[CursorResult[*tuple[Any, ...]]]:
+    """Run `sql` once per batch of `values`, its `{values}` standing for the batch.
+
+    `params` fill the `?` placeholders written before `{values}`; none may
+    come after it.
+    """
+    for start in range(0, len(values), BATCH):
+        batch = values[start : start + BATCH]
+        statement = sql.format(values=", ".join("?" * len(batch)))
+        yield connection.exec_driver_sql(driver_sql(connection, statement), (*params, *batch))
+
+
+def rows_in(
+    connection: Connection, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Every row of `sql` over the batches of `values` (as in `each_batch`), as the
+    driver's own tuples: unpacking Row objects cost more than running the query."""
+    rows: list[tuple[Any, ...]] = []
+    for result in each_batch(connection, sql, values, params):
+        rows.extend(result.cursor.fetchall())
+        result.close()
+    return rows
+
+
+def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
+    """`value` as Core would send it for `column` (a datetime as SQLite's text, say)."""
+    process = column.type.bind_processor(connection.dialect)
+    return value if process is None else process(value)
