@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from orderops.domain.orders import ORDER_FIELDS
 from orderops.formats import csv_orders
 from orderops.formats.csv_orders import GENERIC, GENERIC_HEADER, read_csv_orders
 from orderops.formats.generic_columns import ColumnChecker
-from orderops.formats.plain_columns import COLUMN_PARSERS
+from orderops.formats.plain_columns import COLUMN_PARSERS, utc_strings
 from orderops.formats.records import (
     ReadBatch,
     ReadOrder,
@@ -250,3 +250,16 @@ def test_a_column_judged_at_once_is_judged_as_value_by_value(parser, values) -> 
             assert found == [parser(value) for value in column]
 
     check()
+
+
+@settings(max_examples=300)
+@given(
+    moments=st.lists(st.datetimes(timezones=st.just(UTC)), max_size=4),
+    other=st.lists(_TIMEISH, max_size=2),
+)
+def test_times_written_the_canonical_way_give_their_str_without_formatting(moments, other) -> None:
+    canonical = [moment.isoformat().replace("+00:00", "Z") for moment in moments]
+    assert utc_strings(canonical) == [str(parse_timestamp(text)) for text in canonical]
+    found = utc_strings(canonical + other)
+    if found is not None:
+        assert found == [str(parse_timestamp(text)) for text in canonical + other]

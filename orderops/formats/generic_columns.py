@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import chain, islice, repeat
+from itertools import chain, filterfalse, islice, repeat
 from json.encoder import encode_basestring
 from operator import add, eq, itemgetter, methodcaller, mul
 from typing import Any
@@ -37,7 +37,7 @@ from orderops.domain.orders import (
     OrderRecord,
 )
 from orderops.formats.cells import unescape_cell
-from orderops.formats.plain_columns import COLUMN_PARSERS
+from orderops.formats.plain_columns import COLUMN_PARSERS, utc_strings
 from orderops.formats.records import (
     ORDER_PARSERS,
     FieldError,
@@ -115,8 +115,7 @@ class ColumnChecker:
         self.values: dict[str, dict[str, Any]] = {f: {} for f in self.fields}
         self.pieces: dict[str, dict[str, str]] = {f: {} for f in self.fields}
         # (sku, name, qty, unit_price, exponent) -> the line's values, and its JSON.
-        self.line_values: dict[tuple[str, str, str, str, int], LineValues] = {}
-        self.line_contents: dict[tuple[str, str, str, str, int], str] = {}
+        self.lines: dict[tuple[str, str, str, str, int], tuple[LineValues, str]] = {}
 
     def check(self, rows: list[list[str]], starts: list[int]) -> OrderBatch | None:
         """The orders of `rows` (whole orders; `starts[i]` is the line of row i),
@@ -168,13 +167,15 @@ class ColumnChecker:
 
     def _column(self, name: str, texts: tuple[str, ...]) -> tuple[list[Any], Any]:
         """Each text's judged value, and its fingerprint piece."""
+        if name in _UNIQUE:
+            return self._unique_column(name, texts)
         values, pieces = self.values[name], self.pieces[name]
         if len(values) > _KEEP:
             values.clear()
             pieces.clear()
         fresh = set(texts).difference(values)
-        if name in _UNIQUE or len(fresh) > len(texts) // 2:
-            # Values that seldom repeat (order numbers, e-mails): judged in one pass.
+        if len(fresh) > len(texts) // 2:
+            # Values that seldom repeat (phone numbers): judged in one pass.
             return self._unique_column(name, texts)
         for text in fresh:
             value = values[text] = _judge(name, text)
@@ -195,13 +196,16 @@ class ColumnChecker:
         else:
             values = [_judge(name, text) for text in texts]
         if name in _TEXT_PIECES:
-            # '"email": "...", ' for a given value, "" for an empty one (a str times False).
-            piece = _PIECE[name].format
-            return values, list(map(mul, map(piece, map(encode_basestring, values)),
-                                    map(bool, values)))  # fmt: skip
+            pieces = map(_PIECE[name].format, map(encode_basestring, values))
+            if all(values):
+                return values, list(pieces)
+            # "" for an empty value: a str times False.
+            return values, list(map(mul, pieces, map(bool, values)))
         if name in _TIME_PIECES and None not in values:
             # The JSON string of a date or time is its str() in quotes: nothing to escape.
-            return values, list(map(_PIECE[name].replace("{}", '"{}"').format, values))
+            strings = utc_strings(texts) if name == "placed_at" else None
+            quoted = _PIECE[name].replace("{}", '"{}"').format
+            return values, list(map(quoted, values if strings is None else strings))
         return values, [_piece(name, value) for value in values]
 
     def _lines(
@@ -211,13 +215,17 @@ class ColumnChecker:
         # A line is judged by its cells and its order's currency exponent: one flat key.
         row_exponents = chain.from_iterable(map(repeat, exponents, counts))
         keys = list(map(add, map(self.line_cells, rows), map(_ONE_TUPLE, row_exponents)))
-        values, contents = self.line_values, self.line_contents
-        if len(values) > _KEEP_LINES:
-            values.clear()
-            contents.clear()
-        for key in set(keys).difference(values):
-            values[key], contents[key] = _judge_line(*key)
-        return list(map(values.__getitem__, keys)), list(map(contents.__getitem__, keys))
+        known = self.lines
+        if len(known) > _KEEP_LINES:
+            known.clear()
+        # Each line not seen before (filterfalse asks as it goes: a repeat is seen).
+        for key in filterfalse(known.__contains__, keys):
+            known[key] = _judge_line(*key)
+        judged = list(map(known.__getitem__, keys))
+        return list(map(_FIRST, judged)), list(map(_SECOND, judged))
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _judge_line(sku: str, name: str, qty: str, price: str, exponent: int) -> tuple[LineValues, str]:
