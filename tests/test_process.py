@@ -360,3 +360,28 @@ def test_a_chunk_that_took_long_makes_the_next_one_smaller_within_bounds() -> No
     assert sizer.size == CHUNK
     sizer.record(CHUNK, 0.0)
     assert sizer.size == MAX_CHUNK
+
+
+def test_stock_taken_between_reading_and_allocating_refuses_the_chunk_whole(
+    cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conditional update is the guarantee, not the read before it: if the stock
+    read for a chunk is gone when its update runs, nothing of the chunk is kept."""
+    from orderops.services import processing
+
+    shop({"TEA": 5}, order_yaml("1", ("TEA", 2)), order_yaml("2", ("TEA", 2)))
+    write = processing._Decisions.write
+
+    def taken_meanwhile(self: Any, connection: Any, bin_ids: Any) -> None:
+        # As if another writer had allocated all but one unit since the chunk read them.
+        connection.exec_driver_sql("UPDATE stock SET allocated = on_hand - 1")
+        write(self, connection, bin_ids)
+
+    monkeypatch.setattr(processing._Decisions, "write", taken_meanwhile)
+    result = cli("process")
+    assert result.exit_code == 5
+    assert "stock changed while allocating" in result.stderr
+    assert "Traceback" not in result.output
+    assert statuses(rows) == {"1": "received", "2": "received"}
+    assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
+    assert rows("SELECT count(*) FROM allocations") == [(0,)]

@@ -18,8 +18,6 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-import yaml
-
 from orderops.domain.orders import OrderRecord
 from orderops.errors import InvalidInput, NotFound, UsageProblem
 from orderops.formats.csv_orders import (
@@ -240,6 +238,8 @@ def _yaml_item(raw: RawOrder) -> str:
     order: dict[str, object] = dict(raw.fields)
     if raw.lines:
         order["lines"] = [dict(line.fields) for line in raw.lines]
+    import yaml  # only for rejects of YAML files: CSV runs need not load it
+
     dumped: str = yaml.safe_dump(
         [order], allow_unicode=True, sort_keys=False, default_flow_style=False
     )

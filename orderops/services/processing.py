@@ -40,7 +40,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select
 from sqlmodel import Session
 
 from orderops import lifecycle
@@ -57,13 +57,12 @@ from orderops.lifecycle import Action, Status, Transition
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_rows
 from orderops.store.database import Database
-from orderops.store.driver import bind_value, each_batch, for_update, rows_in
+from orderops.store.driver import bind_value, driver_sql, each_batch, for_update, rows_in
 from orderops.store.engine import defer_checkpoints, widen_cache
 from orderops.store.tables import (
     ALLOCATIONS,
     ORDER_EVENTS,
     ORDERS,
-    STOCK,
     STOCK_MOVEMENTS,
 )
 
@@ -417,14 +416,15 @@ class _Decisions:
             # One conditional update per bin for the whole chunk, in bin id order (the
             # order the bins were locked in); each must change its row, or nothing is kept.
             wanted = sorted(
-                ({"b_id": bin_ids[key], "b_qty": qty} for key, qty in self.per_bin.items()),
-                key=lambda row: row["b_id"],
+                ((qty, bin_ids[key], qty) for key, qty in self.per_bin.items()),
+                key=itemgetter(1),
             )
-            changed = connection.execute(
-                update(STOCK)
-                .where(STOCK.c.id == bindparam("b_id"))
-                .where(STOCK.c.on_hand - STOCK.c.allocated >= bindparam("b_qty"))
-                .values(allocated=STOCK.c.allocated + bindparam("b_qty")),
+            changed = connection.exec_driver_sql(
+                driver_sql(
+                    connection,
+                    "UPDATE stock SET allocated = allocated + ? "
+                    "WHERE id = ? AND on_hand - allocated >= ?",
+                ),
                 wanted,
             ).rowcount
             if changed != len(wanted):
