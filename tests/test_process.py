@@ -385,3 +385,22 @@ def test_stock_taken_between_reading_and_allocating_refuses_the_chunk_whole(
     assert statuses(rows) == {"1": "received", "2": "received"}
     assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
     assert rows("SELECT count(*) FROM allocations") == [(0,)]
+
+
+@sqlite_only
+def test_process_stores_times_in_the_same_text_as_every_other_write(
+    cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Times written by driver SQL go through SQLite's DATETIME rendering too, so they
+    compare and sort as text with the rest (a whole second is the telling case)."""
+    from datetime import UTC, datetime
+
+    from orderops.services import processing
+
+    shop({"TEA": 5}, order_yaml("1", ("TEA", 2)))
+    monkeypatch.setattr(processing, "utcnow", lambda: datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    assert cli("process").exit_code == 0
+    assert rows("SELECT updated_at FROM orders") == [("2026-11-20 10:00:00.000000",)]
+    assert rows("SELECT at FROM order_events WHERE action = 'allocate'") == [
+        ("2026-11-20 10:00:00.000000",)
+    ]

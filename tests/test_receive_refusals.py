@@ -34,6 +34,7 @@ CORPUS = {
     "repeated_order_elsewhere.csv": (4, "this order appears again in the input"),
     "shopify_missing_sku.csv": (3, "column 'Lineitem sku': is required"),
     "woocommerce_bad_qty.csv": (2, "column 'Quantity': value '-1': must be at least 1"),
+    "time_out_of_range.csv": (3, "column 'placed_at': value '9999-12-31T23:59:59-01:00': is out"),
 }
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from itertools import accumulate
 from typing import Any
 
@@ -48,13 +48,9 @@ class OrderBatch:
     def numbers(self) -> list[str]:
         return self.values["order_number"]
 
-    @property
-    def placed_at(self) -> list[datetime | None]:
-        return self.values["placed_at"]
-
     def record(self, index: int) -> OrderRecord:
         """The whole record of order `index` (its fingerprint is `fingerprints[index]`)."""
-        start = sum(self.line_counts[:index])
+        start = self.line_starts[index]
         lines = tuple(
             OrderLine(sku, qty, name, price)
             for sku, name, qty, price in self.lines[start : start + self.line_counts[index]]
@@ -62,6 +58,7 @@ class OrderBatch:
         fields = {name: self.values[name][index] for name in ORDER_FIELDS}
         return OrderRecord(**fields, lines=lines, source=self.sources[index])
 
+    @cached_property
     def line_starts(self) -> list[int]:
         """Where each order's lines begin in `lines`."""
         return [0, *accumulate(self.line_counts)][:-1]

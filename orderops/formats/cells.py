@@ -6,8 +6,8 @@ unescape them, so a round trip gives back exactly the text that went out.
 
 from __future__ import annotations
 
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these (but the last, `'`, which escapes them)
+# is a formula to a spreadsheet.
 ESCAPED_STARTS = "=+-@\t\r'"
 
 

@@ -5,8 +5,9 @@ onto the order record's field names; the rows of one order follow each other
 (the same order number); an order field given on several rows must agree.
 Values are then judged by `records.build_order`, like any other format.
 
-Rows are read as a stream, one order at a time, so a file of any size is
-checked in flat memory.
+Rows are read as a stream, in chunks of whole orders, so a file of any size
+is checked in flat memory; a plain chunk of the generic layout is checked
+column by column (`generic_columns`), any other chunk order by order.
 """
 
 from __future__ import annotations
@@ -314,6 +315,8 @@ def _chunks(
     with the line each row starts on (a quoted cell may span lines)."""
     rows: list[list[str]] = []
     starts: list[int] = []
+    # Rows known to be all of one order (its number), when an order spans blocks.
+    one_order: tuple[int, str] = (0, "")
     while True:
         before = reader.line_num
         block = list(islice(reader, CHUNK_ROWS))
@@ -324,10 +327,11 @@ def _chunks(
         if len(block) < CHUNK_ROWS:
             break  # the end of the file
         # The last order may go on in the next block: it waits for the next chunk.
-        cut = _last_order_start(rows, plan, width, unescape)
+        cut, key = _last_order_start(rows, plan, width, unescape, one_order)
         if cut:
             yield rows[:cut], starts[:cut]
             rows, starts = rows[cut:], starts[cut:]
+        one_order = (len(rows), key)
     if rows:
         yield rows, starts
 
@@ -345,19 +349,29 @@ def _row_starts(block: list[list[str]], before: int, after: int) -> list[int]:
     return starts
 
 
-def _last_order_start(rows: list[list[str]], plan: _Plan, width: int, unescape: bool) -> int:
-    """Where the order of the last of `rows` begins: a row with a non-empty order
-    number unlike the one before it (rows with none go on the order above them)."""
-    start = 0
+def _last_order_start(
+    rows: list[list[str]], plan: _Plan, width: int, unescape: bool, one_order: tuple[int, str]
+) -> tuple[int, str]:
+    """Where the order of the last of `rows` begins (0: all of `rows`), and its number.
+
+    An order begins at a row whose order number is not empty and unlike the
+    one before it (rows without one go on the order above them). The first
+    `one_order[0]` rows are known to be one order, numbered `one_order[1]`:
+    they are not read again.
+    """
+    known, known_key = one_order
+    start = len(rows)
     key = ""
-    for index in range(len(rows) - 1, -1, -1):
+    for index in range(len(rows) - 1, known - 1, -1):
         found = _row_key(rows[index], plan, width, unescape)
         if not found:
             continue
         if key and found != key:
-            return start
+            return start, key
         key, start = found, index
-    return 0
+    if known and key and key != known_key:
+        return start, key
+    return 0, key or known_key
 
 
 def _row_key(cells: list[str], plan: _Plan, width: int, unescape: bool) -> str:
@@ -382,7 +396,7 @@ def _read_again(
     index: int,
 ) -> ReadOrder:
     """Order `index` of a checked batch, read again the ordinary way (one row per line)."""
-    first = batch.line_starts()[index]
+    first = batch.line_starts[index]
     last = first + batch.line_counts[index]
     return next(_orders(name, rows[first:last], starts[first:last], layout, plan, header))
 

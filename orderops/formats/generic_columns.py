@@ -55,8 +55,9 @@ _DEFAULTS: dict[str, Any] = {
 _REQUIRED = frozenset(REQUIRED_ORDER_FIELDS)
 # The fingerprint's keys in JSON's sorted order; "lines" has a slot among them.
 _KEYS = tuple(sorted((*ORDER_FIELDS, "lines")))
-# Fields whose values repeat from order to order (city, country...): their
-# judged values are kept from batch to batch, up to _KEEP distinct values.
+# Fields whose values seldom repeat: judged in one pass over the column. The
+# others (city, country...) keep their judged values from batch to batch, up to
+# _KEEP distinct values, unless a batch shows them seldom repeating too.
 _UNIQUE = frozenset(("order_number", "placed_at", "email"))
 _KEEP = 4096
 _TIME_PIECES = frozenset(("placed_at", "ship_by"))

@@ -73,7 +73,10 @@ def timestamps(column: Sequence[str]) -> list[datetime] | None:
         return None
     if None in map(_TZINFO, moments):
         return None
-    return list(map(_TO_UTC, moments))
+    try:
+        return list(map(_TO_UTC, moments))
+    except OverflowError:  # the value by value parse says which one
+        return None
 
 
 # Times written in UTC the way `export` writes them; microseconds only when not zero.

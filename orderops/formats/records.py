@@ -95,7 +95,10 @@ def parse_timestamp(value: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         moment = _spaced_offset_timestamp(text)
-    return moment if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+        raise FieldError("is out of the range of dates") from None
 
 
 def to_utc(moment: datetime) -> datetime:

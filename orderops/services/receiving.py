@@ -1,10 +1,12 @@
 """Receive orders: new ones are written, resent ones skipped, changed ones refused.
 
 One call is one transaction, so a run receives all of its orders or none.
-Orders arrive as a stream of checked `ReadOrder`s and go in by batches
-through Core `insert()` executemany: the ORM's per-object bookkeeping costs
-far more than the insert itself on bulk files, and holding a whole file's
-records would cost memory that grows with the file. When a bad order turns
+Orders arrive as a stream of checked `ReadBatch`es (a chunk of a generic CSV,
+held column by column) and `ReadOrder`s (one order, gathered into batches
+here), and go in batch by batch through the driver's executemany
+(`store.bulk`): the ORM's per-object bookkeeping costs far more than the
+insert itself on bulk files, and holding a whole file's records would cost
+memory that grows with the file. When a bad order turns
 up, writing stops, the rest of the input is still checked (so every problem
 is reported), and the transaction is rolled back.
 """
@@ -36,6 +38,7 @@ from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import insert_columns, insert_orders, insert_rows
 from orderops.store.database import Database
+from orderops.store.driver import rows_in
 from orderops.store.engine import widen_cache
 from orderops.store.locks import serialize_receiving
 from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS
@@ -197,21 +200,29 @@ class _Known:
     held_from: str | None
 
 
-def _same_but_placed_at(connection: Connection, record: OrderRecord, found: _Known) -> bool:
-    """An order sent again with the time stored for it, as `export` writes it (in
-    UTC): the same order, if it was first received without placed_at (so stamped
-    with the time it came) or with that time written without an offset (local)."""
-    if record.placed_at is None:
-        return False
-    stored = connection.execute(select(ORDERS.c.placed_at).where(ORDERS.c.id == found.id))
-    placed_at = stored.scalar_one()
-    if to_utc(record.placed_at) != placed_at:
+def _same_but_placed_at(record: OrderRecord, found: _Known, placed_at: datetime) -> bool:
+    """An order sent again with the time stored for it (`placed_at`), as `export`
+    writes it (in UTC): the same order, if it was first received without placed_at
+    (so stamped with the time it came) or with that time written without an offset
+    (local)."""
+    if record.placed_at is None or to_utc(record.placed_at) != placed_at:
         return False
     local = placed_at.astimezone().replace(tzinfo=None)
     return found.fingerprint in (
         replace(record, placed_at=None).fingerprint,
         replace(record, placed_at=local).fingerprint,
     )
+
+
+def _stored_placed_at(connection: Connection, ids: list[int]) -> dict[int, datetime]:
+    """The stored placed_at of orders `ids` (one query per few thousand)."""
+    found: dict[int, datetime] = {}
+    for start in range(0, len(ids), BATCH):
+        query = select(ORDERS.c.id, ORDERS.c.placed_at).where(
+            ORDERS.c.id.in_(ids[start : start + BATCH])
+        )
+        found.update({order_id: placed_at for order_id, placed_at in connection.execute(query)})
+    return found
 
 
 class _Run:
@@ -273,6 +284,7 @@ class _Run:
         known = _known(connection, numbers, lock=self.options.update)
         new: list[int] = []
         changed: list[tuple[int, _Known]] = []
+        differing: list[tuple[int, _Known]] = []
         in_batch: dict[str, str] = {}
         summary = self.summary
         for index, number in enumerate(numbers):
@@ -292,15 +304,22 @@ class _Run:
             in_batch[number] = fingerprint
             if found is None:
                 new.append(index)
-            elif found.fingerprint == fingerprint or _same_but_placed_at(
-                connection, batch.record(index), found
-            ):
+            elif found.fingerprint == fingerprint:
                 summary.skipped += 1
                 self.name(summary.skipped_numbers, number)
+            else:
+                differing.append((index, found))
+        # Content that differs may differ only in how placed_at was written.
+        stored = _stored_placed_at(connection, [found.id for _, found in differing])
+        for index, found in differing:
+            record = batch.record(index)
+            if _same_but_placed_at(record, found, stored[found.id]):
+                summary.skipped += 1
+                self.name(summary.skipped_numbers, record.order_number)
             elif self.options.update:
                 changed.append((index, found))
             else:
-                self.changed.append(batch.record(index))
+                self.changed.append(record)
         summary.received += len(new)
         summary.lines += sum(batch.line_counts[index] for index in new)
         for index in new[: None if self.options.all_numbers else NAMED]:
@@ -391,9 +410,9 @@ def _known(connection: Connection, numbers: list[str], *, lock: bool) -> dict[st
     if connection.dialect.name == "sqlite":
         # The write lock is held already (no row locks to take), and a plain driver
         # query skips SQLAlchemy's handling of a batch's thousands of bound values.
-        marks = ", ".join("?" * len(numbers))
-        sql = f"SELECT {names} FROM orders WHERE order_number IN ({marks})"
-        rows: Iterable[Any] = connection.exec_driver_sql(sql, tuple(numbers))
+        rows: Iterable[Any] = rows_in(
+            connection, f"SELECT {names} FROM orders WHERE order_number IN ({{values}})", numbers
+        )
     else:
         query = select(*(ORDERS.c[name] for name in names.split(", "))).where(
             ORDERS.c.order_number.in_(numbers)
@@ -466,7 +485,7 @@ def _insert(
     if every:
         lines, counts = batch.lines, batch.line_counts
     else:
-        starts = batch.line_starts()
+        starts = batch.line_starts
         counts = [batch.line_counts[index] for index in indexes]
         lines = [
             line

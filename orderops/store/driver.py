@@ -63,5 +63,7 @@ def rows_in(
 
 def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
     """`value` as Core would send it for `column` (a datetime as SQLite's text, say)."""
-    process = column.type.bind_processor(connection.dialect)
+    dialect = connection.dialect
+    # The dialect's own type (SQLite's DATETIME renders text), under any TypeDecorator.
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return value if process is None else process(value)
