@@ -152,18 +152,17 @@ _SAMPLES = ["", " ", "'=x", "'+44", "=1+1", "GB", "JPY", "USD", "2026-11-20T10:0
 _cell = st.one_of(_text, st.sampled_from(_SAMPLES))
 
 
+def _order_files(fields: Any, skus: Any, qtys: list[str], prices: list[str], most: int) -> Any:
+    """Orders as `_rows_of` takes them: fields, lines (sku, qty, price), later rows empty."""
+    lines = st.tuples(skus, st.sampled_from(qtys), st.sampled_from(prices))
+    order = st.tuples(fields, st.lists(lines, min_size=1, max_size=3), st.booleans())
+    return st.lists(order, min_size=1, max_size=most)
+
+
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    orders=st.lists(
-        st.tuples(
-            st.dictionaries(st.sampled_from(ORDER_FIELDS[1:]), _cell, max_size=6),
-            st.lists(st.tuples(_cell, st.sampled_from(["1", "2", "x", ""]),
-                               st.sampled_from(["", "1.50", "200", "-1", "0.001"])),
-                     min_size=1, max_size=3),
-            st.booleans(),
-        ),
-        min_size=1, max_size=6,
-    )
+    orders=_order_files(st.dictionaries(st.sampled_from(ORDER_FIELDS[1:]), _cell, max_size=6),
+                        _cell, ["1", "2", "x", ""], ["", "1.50", "200", "-1", "0.001"], most=6)
 )  # fmt: skip
 def test_both_paths_agree_on_any_file(orders, monkeypatch) -> None:
     fast, slow, _ = read_both_ways(_csv(_rows_of(orders)), monkeypatch)
@@ -207,16 +206,8 @@ def _good_order(draw: Any) -> dict[str, str]:
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    orders=st.lists(
-        st.tuples(
-            _good_order(),
-            st.lists(st.tuples(st.sampled_from(["S1", "S2", "'-S3"]), st.sampled_from(["1", "2"]),
-                               st.sampled_from(["", "1", "2.50", "300", "0.125"])),
-                     min_size=1, max_size=3),
-            st.booleans(),
-        ),
-        min_size=1, max_size=8,
-    )
+    orders=_order_files(_good_order(), st.sampled_from(["S1", "S2", "'-S3"]), ["1", "2"],
+                        ["", "1", "2.50", "300", "0.125"], most=8)
 )  # fmt: skip
 def test_both_paths_agree_on_good_files(orders, monkeypatch) -> None:
     fast, slow, _ = read_both_ways(_csv(_rows_of(orders)), monkeypatch)
