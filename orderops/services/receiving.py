@@ -165,8 +165,12 @@ def receive(
 
 
 def _batch_of(reads: list[ReadOrder]) -> ReadBatch:
-    """Orders read one at a time (all good), as one batch."""
-    records = [read.record for read in reads if read.record is not None]
+    """Orders read one at a time (all good, so each has its record), as one batch;
+    order i of the batch is `reads[i]`."""
+    records = []
+    for read in reads:
+        assert read.record is not None
+        records.append(read.record)
     return ReadBatch(OrderBatch.from_records(records), reads.__getitem__)
 
 
