@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import chain, repeat
 from json.encoder import encode_basestring as encode_string
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_ex
 from orderops.lifecycle import Action, Status
 from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
-from orderops.store.bulk import insert_columns, insert_orders, insert_rows
+from orderops.store.bulk import as_dicts, insert_columns, insert_orders, insert_rows
 from orderops.store.database import Database
 from orderops.store.driver import rows_in
 from orderops.store.engine import widen_cache
@@ -467,10 +467,27 @@ def _insert(
     """
     if not indexes:
         return
-    every = len(indexes) == len(batch)
-    pick = _all if every else partial(_picked, indexes)
     count = len(indexes)
-    values = {name: pick(column) for name, column in batch.values.items()}
+    columns, same, exponents = _order_columns(batch, indexes, now)
+    ids = insert_orders(connection, columns, count, same)
+    line_columns, lines = _line_columns(batch, indexes, ids, exponents)
+    insert_columns(connection, ORDER_LINES, line_columns, lines)
+
+    # Every event of the batch is the same but for its order and source.
+    event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
+    # The JSON of {"source": ...}, written directly: one per order of a large file.
+    sources = map(encode_string, _pick(batch.sources, indexes, len(batch)))
+    event_columns = {"order_id": ids, "detail": map('{{"source": {}}}'.format, sources)}
+    same_event = {name: event[name] for name in EVENT_COLUMNS[1:-1]}
+    insert_columns(connection, ORDER_EVENTS, event_columns, count, same_event)
+
+
+def _order_columns(
+    batch: OrderBatch, indexes: list[int], now: datetime
+) -> tuple[dict[str, Iterable[Any]], dict[str, Any], list[int]]:
+    """The orders columns of orders `indexes` of `batch`, newly received at `now`; the
+    values alike in every row; and each order's currency exponent."""
+    values = {name: _pick(column, indexes, len(batch)) for name, column in batch.values.items()}
     exponents = list(map(currency_exponent, values["currency"]))
     placed_at = [
         now if moment is None else moment if moment.tzinfo is UTC else to_utc(moment)
@@ -482,11 +499,17 @@ def _insert(
         **values,
         "placed_at": placed_at,
         "currency_exponent": exponents,
-        "fingerprint": pick(batch.fingerprints),
+        "fingerprint": _pick(batch.fingerprints, indexes, len(batch)),
     }
-    ids = insert_orders(connection, columns, count, same)
+    return columns, same, exponents
 
-    if every:
+
+def _line_columns(
+    batch: OrderBatch, indexes: list[int], ids: Sequence[int], exponents: list[int]
+) -> tuple[dict[str, Iterable[Any]], int]:
+    """The order_lines columns of orders `indexes` of `batch` (stored as `ids`, their
+    currencies of `exponents` decimals), and how many lines."""
+    if len(indexes) == len(batch):
         lines, counts = batch.lines, batch.line_counts
     else:
         starts = batch.line_starts
@@ -498,7 +521,7 @@ def _insert(
         ]
     skus, names, qtys, prices = zip(*lines, strict=True)
     line_exponents = chain.from_iterable(map(repeat, exponents, counts))
-    line_columns = {
+    columns = {
         "order_id": chain.from_iterable(map(repeat, ids, counts)),
         "line_no": chain.from_iterable(map(range, repeat(1), [count + 1 for count in counts])),
         "sku": skus,
@@ -506,66 +529,30 @@ def _insert(
         "qty": qtys,
         "unit_price_minor": map(_minor, prices, line_exponents),
     }
-    insert_columns(connection, ORDER_LINES, line_columns, len(lines))
-
-    # Every event of the batch is the same but for its order and source.
-    event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
-    # The JSON of {"source": ...}, written directly: one per order of a large file.
-    sources = map(encode_string, pick(batch.sources))
-    event_columns = {"order_id": ids, "detail": map('{{"source": {}}}'.format, sources)}
-    same_event = {name: event[name] for name in EVENT_COLUMNS[1:-1]}
-    insert_columns(connection, ORDER_EVENTS, event_columns, count, same_event)
+    return columns, len(lines)
 
 
-def _all(column: list[Any]) -> list[Any]:
-    return column
-
-
-def _picked(indexes: list[int], column: list[Any]) -> list[Any]:
-    return [column[index] for index in indexes]
+def _pick(column: list[Any], indexes: list[int], size: int) -> list[Any]:
+    """The values of `indexes` in `column` (the column itself when they are all)."""
+    return column if len(indexes) == size else [column[index] for index in indexes]
 
 
 _RECEIVED = lifecycle.Status.RECEIVED.value
-ORDER_COLUMNS = (
-    "order_number", "status", "held_from", "hold_reason", "hold_until", "placed_at", "ship_by",
-    "priority", "channel", "customer_name", "email", "phone", "address1", "address2", "city",
-    "region", "postal_code", "country", "shipping_method", "currency", "currency_exponent",
-    "note", "fingerprint", "received_at", "updated_at",
-)  # fmt: skip
 LINE_COLUMNS = ("order_id", "line_no", "sku", "name", "qty", "unit_price_minor")
 EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
 
 
-def _order_row(record: OrderRecord, now: datetime) -> tuple[Any, ...]:
-    """The orders row of a newly received `record`, in ORDER_COLUMNS order."""
-    return (
-        record.order_number, _RECEIVED, None, "", None,
-        to_utc(record.placed_at) if record.placed_at else now,
-        record.ship_by, record.priority, record.channel, record.customer_name, record.email,
-        record.phone, record.address1, record.address2, record.city, record.region,
-        record.postal_code, record.country, record.shipping_method, record.currency,
-        currency_exponent(record.currency), record.note, record.fingerprint, now, now,
-    )  # fmt: skip
-
-
 def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
-    return dict(zip(ORDER_COLUMNS, _order_row(record, now), strict=True))
+    """The orders row of `record` as if newly received at `now` (for --update)."""
+    columns, same, _ = _order_columns(OrderBatch.from_records([record]), [0], now)
+    return as_dicts(columns, 1, same)[0]
 
 
 def _line_rows(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:
-    """The order_lines rows of `record`, in LINE_COLUMNS order."""
+    """The order_lines rows of `record`, in LINE_COLUMNS order (for --update)."""
     exponent = currency_exponent(record.currency)
-    return [
-        (
-            order_id,
-            number,
-            line.sku,
-            line.name,
-            line.qty,
-            _minor(line.unit_price, exponent),
-        )  # fmt: skip
-        for number, line in enumerate(record.lines, start=1)
-    ]
+    columns, _ = _line_columns(OrderBatch.from_records([record]), [0], [order_id], [exponent])
+    return list(zip(*(columns[name] for name in LINE_COLUMNS), strict=True))
 
 
 @lru_cache(maxsize=4096)

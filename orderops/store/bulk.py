@@ -51,7 +51,7 @@ def insert_orders(
         _sqlite_insert(connection, ORDERS, {"id": ids, **columns}, count, same)
         return list(ids)
     statement = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
-    return list(connection.execute(statement, _dicts(columns, count, same)).scalars())
+    return list(connection.execute(statement, as_dicts(columns, count, same)).scalars())
 
 
 def insert_rows(
@@ -75,12 +75,13 @@ def insert_columns(
     if not count:
         return
     if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), _dicts(columns, count, same or {}))
+        connection.execute(insert(table), as_dicts(columns, count, same or {}))
         return
     _sqlite_insert(connection, table, columns, count, same or {})
 
 
-def _dicts(columns: Columns, count: int, same: Mapping[str, Any]) -> list[dict[str, Any]]:
+def as_dicts(columns: Columns, count: int, same: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of `columns` (and the values `same` in every one) as dicts."""
     names = [*columns, *same]
     values = [*columns.values(), *(repeat(value, count) for value in same.values())]
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
