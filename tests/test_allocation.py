@@ -15,7 +15,7 @@ from orderops.domain.allocation import (
     allocate_order,
     bin_order,
 )
-from orderops.domain.verification import hold_reasons, postal_code_required
+from orderops.domain.verification import address_complete, hold_reasons, postal_code_required
 from orderops.errors import Conflict, TransitionRefused
 
 
@@ -87,6 +87,53 @@ def test_allocation_never_takes_more_than_a_bin_has(bins: list[int], wanted: lis
         assert units - available["TEA"][location] == sum(
             r.qty for r in reserved if r.location == location
         )
+
+
+LOCATIONS = ("A-1-1", "A-01-1", "A-01-2", "A-10-1", "A-9-3", "B-2-1", "B-02-1")
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.tuples(st.sampled_from(LOCATIONS), st.integers(0, 6)), max_size=5),
+    st.integers(1, 12),
+)
+def test_a_line_takes_the_fullest_bins_first_and_ties_in_shelf_order(
+    bins: list[tuple[str, int]], qty: int
+) -> None:
+    # The rule as plainly as it is stated, whatever order the bins come in.
+    available = dict(bins)
+    ranked = sorted(available, key=lambda location: (-available[location], bin_order(location)))
+    expected, wanted = [], qty
+    for location in ranked:
+        take = min(wanted, available[location])
+        if take <= 0:
+            break
+        expected.append(Reservation(1, "TEA", location, take))
+        wanted -= take
+    assert allocate_line(LineRequest(1, "TEA", qty), available) == (
+        expected if wanted == 0 else None
+    )
+
+
+texts = st.sampled_from(["", " ", "\t", "x", " London "])
+
+
+@settings(max_examples=400)
+@given(
+    texts,
+    texts,
+    texts,
+    st.sampled_from(["", " ", "GB", "gb", " us", "HK", "hk ", "IE"]),
+    st.sampled_from(["", " ", "N1 1AA"]),
+)
+def test_the_quick_address_check_agrees_with_the_hold_reasons(
+    name: str, address1: str, city: str, country: str, postal_code: str
+) -> None:
+    address = {"customer_name": name, "address1": address1, "city": city, "country": country,
+               "postal_code": postal_code}  # fmt: skip
+    assert address_complete(name, address1, city, country, postal_code) == (
+        hold_reasons(address, [], set()) == []
+    )
 
 
 # Hypothesis over the real services: any sequence of receive, process, cancel

@@ -44,6 +44,12 @@ def bin_order(location: str) -> tuple[tuple[int, int | str], ...]:
 def allocate_line(request: LineRequest, bins: Mapping[str, int]) -> list[Reservation] | None:
     """Reservations covering `request` from `bins` (location -> available), else None."""
     wanted = request.qty
+    # Most lines fit in the fullest bin: take it without sorting every bin.
+    fullest = max(bins.values(), default=0)
+    if fullest >= wanted:
+        ties = [location for location, units in bins.items() if units == fullest]
+        location = ties[0] if len(ties) == 1 else min(ties, key=bin_order)
+        return [Reservation(request.line_id, request.sku, location, wanted)]
     reservations = []
     # Fullest first; sorted() is stable, so bins alike stay in shelf order from the first sort.
     for location in sorted(sorted(bins, key=bin_order), key=bins.__getitem__, reverse=True):

@@ -28,6 +28,21 @@ def postal_code_required(country: str) -> bool:
     return country.upper() not in NO_POSTAL_CODE
 
 
+def address_complete(
+    customer_name: str, address1: str, city: str, country: str, postal_code: str
+) -> bool:
+    """Whether `hold_reasons` finds nothing wrong with this address: the quick
+    check for bulk work, which asks `hold_reasons` only about the others."""
+    country = country.strip()
+    return bool(
+        customer_name.strip()
+        and address1.strip()
+        and city.strip()
+        and country
+        and (postal_code.strip() or not postal_code_required(country))
+    )
+
+
 def hold_reasons(
     order: Mapping[str, object], skus: Iterable[str], known_skus: Container[str]
 ) -> list[str]:

@@ -51,20 +51,22 @@ from orderops.domain.allocation import (
     allocate_order,
     units_by_bin,
 )
-from orderops.domain.verification import hold_reasons
+from orderops.domain.verification import address_complete, hold_reasons
 from orderops.errors import Conflict, NotFound, TransitionRefused
 from orderops.lifecycle import Action, Status, Transition
+from orderops.services.collector import few_collections
 from orderops.services.transitions import event_values, utcnow
-from orderops.store.bulk import insert_rows
 from orderops.store.database import Database
-from orderops.store.driver import bind_value, driver_sql, each_batch, for_update, rows_in
-from orderops.store.engine import defer_checkpoints, widen_cache
-from orderops.store.tables import (
-    ALLOCATIONS,
-    ORDER_EVENTS,
-    ORDERS,
-    STOCK_MOVEMENTS,
+from orderops.store.driver import (
+    bind_value,
+    driver_sql,
+    each_batch,
+    for_update,
+    insert_many,
+    rows_in,
 )
+from orderops.store.engine import defer_checkpoints, widen_cache
+from orderops.store.tables import ORDER_EVENTS, ORDERS
 
 # Orders in the first chunk, and the fewest in any (see the module docstring).
 CHUNK = 2000
@@ -112,6 +114,11 @@ class ProcessSummary:
 
 def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
     """Process the named orders, or every received and backordered one."""
+    with few_collections():
+        return _process(db, numbers, actor)
+
+
+def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
     summary = ProcessSummary()
     named = _resolve(db, numbers) if numbers else None
 
@@ -276,14 +283,22 @@ def _process_chunk(
     known.update(sku for (sku,) in rows_in(connection, products, unknown))
     available, bin_ids = _read_bins(connection, skus)
 
-    decisions = _Decisions(actor, now)
+    # Most orders are complete and ask for known SKUs: `hold_reasons` words the others.
+    all_known = known.issuperset(skus)
+    decisions = _Decisions(actor, now, bind_value(connection, ORDER_EVENTS.c.at, now))
     for order_id in ids:
         order = orders.get(order_id)
         if order is None:
             continue  # processed by someone else since the queue was read
         order_lines = lines[order_id]
-        reasons = hold_reasons(order.address, [line.sku for line in order_lines], known)
-        if reasons:
+        if not (
+            address_complete(
+                order.customer_name, order.address1, order.city, order.country, order.postal_code
+            )
+            and (all_known or all(line.sku in known for line in order_lines))
+        ):
+            skus_asked = [line.sku for line in order_lines]
+            reasons = hold_reasons(order._asdict(), skus_asked, known)
             decisions.hold(order_id, order, "; ".join(reasons))
             continue
         reserved = allocate_order(order_lines, available)
@@ -299,10 +314,15 @@ class _Order(NamedTuple):
     number: str
     status: str
     held_from: str | None
-    address: dict[str, object]  # what verification reads
+    # What verification reads.
+    customer_name: str
+    address1: str
+    city: str
+    country: str
+    postal_code: str
 
 
-ADDRESS_COLUMNS = ("customer_name", "address1", "city", "country", "postal_code")
+ADDRESS_COLUMNS = _Order._fields[3:]
 
 
 def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order]:
@@ -311,14 +331,8 @@ def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order
         f"SELECT id, order_number, status, held_from, {', '.join(ADDRESS_COLUMNS)} FROM orders "
         f"WHERE status IN (?, ?) AND id IN ({{values}}) ORDER BY id{for_update(connection)}"
     )
-    return {
-        order_id: _Order(
-            number, status, held_from, dict(zip(ADDRESS_COLUMNS, address, strict=True))
-        )
-        for order_id, number, status, held_from, *address in rows_in(
-            connection, sql, sorted(ids), PROCESSABLE
-        )
-    }
+    rows = rows_in(connection, sql, sorted(ids), PROCESSABLE)
+    return {row[0]: _Order._make(row[1:]) for row in rows}
 
 
 def _read_lines(connection: Connection, order_ids: Sequence[int]) -> dict[int, list[LineRequest]]:
@@ -357,25 +371,29 @@ MOVEMENT_COLUMNS = (
 
 
 class _Decisions:
-    """What a chunk decided, gathered to be written in bulk."""
+    """What a chunk decided, gathered to be written in bulk.
 
-    def __init__(self, actor: str, now: datetime) -> None:
-        self.actor, self.now = actor, now
+    Rows to insert are built as the driver takes them, `at` being the time
+    already in its stored form (`bind_value`), so they go to executemany as they are.
+    """
+
+    def __init__(self, actor: str, now: datetime, at: Any) -> None:
+        self.actor, self.now, self.at = actor, now, at
         self.outcomes: list[Outcome] = []
         self.statuses: dict[StatusKey, list[int]] = {}
         self.events: list[tuple[Any, ...]] = []
         self.allocations: list[tuple[Any, ...]] = []
         self.movements: list[tuple[Any, ...]] = []
         self.per_bin: dict[tuple[str, str], int] = {}
-        self._moves: dict[tuple[str, str | None, Action, str], tuple[Transition, list[int]]] = {}
-        self._events: dict[tuple[Transition, tuple[Any, ...]], tuple[Any, ...]] = {}
+        self._moves: dict[tuple[Any, ...], tuple[Transition, list[int]]] = {}
+        self._events: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def _move(
         self, order_id: int, order: _Order, action: Action, detail: dict[str, Any], hold: str = ""
     ) -> None:
         # Orders alike in status and held-from make the same move: the lifecycle decides
         # it once per kind (a refusal is not kept, so each refused order is named).
-        kind = (order.status, order.held_from, action, hold)
+        kind = (order.status, order.held_from, action.value, hold)
         move = self._moves.get(kind)
         if move is None:
             transition = lifecycle.apply(
@@ -387,11 +405,11 @@ class _Decisions:
         transition, ids = move
         ids.append(order_id)
         # Events alike but for their order share one row built by event_values.
-        key = (transition, tuple(detail.items()))
+        key = (kind, *detail.items())
         event = self._events.get(key)
         if event is None:
             values = event_values(0, transition, self.actor, self.now, detail)
-            event = self._events[key] = tuple(values[column] for column in EVENT_COLUMNS[1:])
+            event = self._events[key] = (self.at, *(values[c] for c in EVENT_COLUMNS[2:]))
         self.events.append((order_id, *event))
 
     def hold(self, order_id: int, order: _Order, reason: str) -> None:
@@ -399,14 +417,16 @@ class _Decisions:
         self.outcomes.append(Outcome(order.number, "held", reason))
 
     def allocate(self, order_id: int, order: _Order, reserved: list[Reservation]) -> None:
-        self._move(order_id, order, Action.ALLOCATE, {"units": sum(r.qty for r in reserved)})
         # A reservation is (line id, sku, location, qty): ALLOCATION_COLUMNS after order_id.
-        self.allocations.extend((order_id, *r) for r in reserved)
+        self.allocations.extend([(order_id, *r) for r in reserved])
+        units = 0
         reason = f"allocate to order {order.number}"
-        per_bin, now, actor = self.per_bin, self.now, self.actor
+        per_bin, at, actor = self.per_bin, self.at, self.actor
         for key, qty in units_by_bin(reserved).items():
+            units += qty
             per_bin[key] = per_bin.get(key, 0) + qty
-            self.movements.append((now, actor, *key, 0, qty, reason, order_id))
+            self.movements.append((at, actor, *key, 0, qty, reason, order_id))
+        self._move(order_id, order, Action.ALLOCATE, {"units": units})
         self.outcomes.append(Outcome(order.number, "ready"))
 
     def backorder(self, order_id: int, order: _Order) -> None:
@@ -440,11 +460,11 @@ class _Decisions:
         # order id indexes, the foreign key checks). The sort is stable: an order's
         # allocations keep the order they were decided in.
         by_order = itemgetter(0)
-        insert_rows(connection, ORDER_EVENTS, EVENT_COLUMNS, sorted(self.events, key=by_order))
-        insert_rows(
-            connection, ALLOCATIONS, ALLOCATION_COLUMNS, sorted(self.allocations, key=by_order)
+        insert_many(connection, "order_events", EVENT_COLUMNS, sorted(self.events, key=by_order))
+        insert_many(
+            connection, "allocations", ALLOCATION_COLUMNS, sorted(self.allocations, key=by_order)
         )
-        insert_rows(connection, STOCK_MOVEMENTS, MOVEMENT_COLUMNS, self.movements)
+        insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, self.movements)
 
 
 # A kind of status change: from, to, held from, hold reason.

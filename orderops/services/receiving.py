@@ -13,9 +13,7 @@ is reported), and the transaction is rolled back.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +32,7 @@ from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
+from orderops.services.collector import few_collections
 from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import as_dicts, insert_columns, insert_orders, insert_rows
@@ -131,7 +130,7 @@ def receive(
     options = options or ReceiveOptions()
     run = _Run(actor, options, utcnow())
     try:
-        with _few_collections(), db.transaction() as session:
+        with few_collections(), db.transaction() as session:
             connection = session.connection()
             run.start(connection)
             pending: list[ReadOrder] = []  # good orders read one at a time
@@ -172,28 +171,6 @@ def _batch_of(reads: list[ReadOrder]) -> ReadBatch:
         assert read.record is not None
         records.append(read.record)
     return ReadBatch(OrderBatch.from_records(records), reads.__getitem__)
-
-
-# Allocations between two passes of the cyclic garbage collector while receiving.
-_GC_ALLOCATIONS = 20_000
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Let the cyclic garbage collector run less often for the length of a run.
-
-    A batch keeps thousands of small objects (records, rows) alive until it is
-    written; at the default threshold (700 allocations) the collector passed
-    over them thousands of times, a fifth of the CPU time of a large file. The
-    garbage left between passes stays small (thousands of objects), so memory
-    stays flat.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _GC_ALLOCATIONS), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 @dataclass

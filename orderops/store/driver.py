@@ -67,3 +67,14 @@ def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
     # The dialect's own type (SQLite's DATETIME renders text), under any TypeDecorator.
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return value if process is None else process(value)
+
+
+def insert_many(
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """The driver's executemany of `rows` (values in `columns` order, each already
+    as the driver takes it) into `table`."""
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
