@@ -388,6 +388,38 @@ def test_stock_taken_between_reading_and_allocating_refuses_the_chunk_whole(
 
 
 @sqlite_only
+def test_a_chunk_whose_reads_went_stale_is_done_again_under_the_lock(
+    db_path: Path, cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk reads and decides before taking the write lock. If another process
+    writes in between, SQLite refuses the chunk's first write; the chunk is then
+    read, decided and written again under the lock, on the stock as it now is."""
+    import sqlite3
+
+    from orderops.services import processing
+
+    shop({"TEA": 5}, order_yaml("1", ("TEA", 2)), order_yaml("2", ("TEA", 2)))
+    write = processing._Decisions.write
+    recounts: list[int] = []
+
+    def recounted_meanwhile(self: Any, connection: Any, bin_ids: Any) -> None:
+        if not recounts:  # another terminal recounts the bin, once, while this one decides
+            other = sqlite3.connect(db_path, isolation_level=None)
+            other.execute("UPDATE stock SET on_hand = 3")
+            other.close()
+            recounts.append(3)
+        write(self, connection, bin_ids)
+
+    monkeypatch.setattr(processing._Decisions, "write", recounted_meanwhile)
+    result = cli("process")
+    assert result.exit_code == 0, result.output
+    assert "1 ready, 1 backordered" in result.stdout
+    assert statuses(rows) == {"1": "ready", "2": "backordered"}
+    assert rows("SELECT on_hand, allocated FROM stock") == [(3, 2)]
+    assert rows("SELECT order_id, qty FROM allocations") == [(1, 2)]
+
+
+@sqlite_only
 def test_process_stores_times_in_the_same_text_as_every_other_write(
     cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,10 +7,10 @@ The run, in this order:
    last), then earliest placed.
 3. Work through the queue in chunks, one write transaction each. A chunk
    loads its orders (locking them on PostgreSQL), their lines, the products
-   and the bins of their SKUs (locked: BEGIN IMMEDIATE on SQLite, FOR UPDATE
-   on PostgreSQL), decides every order in memory with `domain.allocation`,
-   and writes the result in bulk: conditional stock updates whose row counts
-   are checked, status updates, events, allocation and movement rows.
+   and the bins of their SKUs, decides every order in memory with
+   `domain.allocation`, and writes the result in bulk: conditional stock
+   updates whose row counts are checked, status updates, events, allocation
+   and movement rows.
 
 Why chunks: one transaction per order would pay a commit (an fsync) per order;
 one transaction for the whole run would hold the write lock for its whole
@@ -19,12 +19,21 @@ Why chunks sized by time: the queue is in priority order, so a chunk's
 orders are scattered over the whole orders table and its indexes, and each
 chunk writes most of their pages again (to the WAL, then back to the file).
 That cost barely grows with the chunk's size, so small chunks make a large
-run several times slower. The first chunk has CHUNK orders; each next one is
-sized from the last one's pace to take about CHUNK_SECONDS, so a chunk holds
-the lock for about a second: several processes interleave fairly and
-nothing waits long (the busy timeout is 30 s). A chunk re-reads the status of
-its orders under the lock, so an order that another process handled in the
-meantime is left alone.
+run much slower. The first chunk has CHUNK orders; each next one is sized
+from the last one's pace to hold the write lock for a set time.
+
+Who holds the lock when. On SQLite a chunk first reads and decides without
+the write lock (BEGIN DEFERRED: WAL readers block no one) and takes the lock
+at its first write, so other writers wait only while it writes; while no
+other writer shows up, a chunk may write for ALONE_SECONDS. If another
+connection wrote since the chunk began reading, SQLite refuses that first
+write at once and nothing is written: the chunk is done again the locked way
+(BEGIN IMMEDIATE, then read, decide and write), and so is every chunk after
+it, each holding the lock for about CHUNK_SECONDS, so several processes
+interleave fairly and nothing waits long (the busy timeout is 30 s). Either
+way a chunk reads the status of its orders in the transaction that writes
+them, so an order another process handled in the meantime is left alone. On
+PostgreSQL the chunk locks its orders and bins as it reads them (FOR UPDATE).
 
 The statements over a chunk's thousands of ids go to the driver as written
 (`store.driver`): Core would compile their IN lists anew for each chunk.
@@ -52,12 +61,13 @@ from orderops.domain.allocation import (
     units_by_bin,
 )
 from orderops.domain.verification import address_complete, hold_reasons
-from orderops.errors import Conflict, NotFound, TransitionRefused
+from orderops.errors import Conflict, DatabaseBusy, NotFound, TransitionRefused
 from orderops.lifecycle import Action, Status, Transition
 from orderops.services.collector import few_collections
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.database import Database
 from orderops.store.driver import (
+    all_rows,
     bind_value,
     driver_sql,
     each_batch,
@@ -71,6 +81,8 @@ from orderops.store.tables import ORDER_EVENTS, ORDERS
 # Orders in the first chunk, and the fewest in any (see the module docstring).
 CHUNK = 2000
 MAX_CHUNK = 50_000
+# How long a chunk may hold the write lock: while no other writer is seen, and once one is.
+ALONE_SECONDS = 3.0
 CHUNK_SECONDS = 1.0
 # SQLite's page cache for the run (KiB): the orders table, their lines and the indexes
 # a chunk writes stay in memory from one chunk to the next instead of being read again.
@@ -79,7 +91,8 @@ CACHE_KIB = 262_144
 # the file: a few chunks' worth, so that pages every chunk rewrites are copied once for several.
 CHECKPOINT_PAGES = 25_000
 BATCH = 2000
-PROCESSABLE = (Status.RECEIVED.value, Status.BACKORDERED.value)
+RECEIVED = Status.RECEIVED.value
+PROCESSABLE = (RECEIVED, Status.BACKORDERED.value)
 
 
 class Outcome(NamedTuple):
@@ -129,13 +142,24 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
     queue, skipped = _queue(db, named)
     summary.outcomes.extend(skipped)
     known: set[str] = set()
-    sizer = _ChunkSizer()
     start = 0
+    # Read before locking until another writer shows up (see the module docstring).
+    read_first = db.dialect == "sqlite"
+    sizer = _ChunkSizer(ALONE_SECONDS if read_first else CHUNK_SECONDS)
     while start < len(queue):
         chunk = queue[start : start + sizer.size]
-        summary.outcomes.extend(
-            db.write(partial(_process_chunk, ids=chunk, actor=actor, known=known, sizer=sizer))
-        )
+        work = partial(_process_chunk, ids=chunk, actor=actor, known=known, sizer=sizer)
+        if read_first:
+            try:
+                outcomes = db.write_after_reading(partial(work, read_first=True))
+            except DatabaseBusy:
+                # Nothing was written. Others are writing too: lock first, and not for long.
+                read_first = False
+                sizer.seconds = CHUNK_SECONDS
+                outcomes = db.write(work)
+        else:
+            outcomes = db.write(work)
+        summary.outcomes.extend(outcomes)
         # From taking the lock to the end of the commit: how long the lock was held.
         sizer.record(len(chunk), time.perf_counter() - sizer.locked_at)
         start += len(chunk)
@@ -143,17 +167,18 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
 
 
 class _ChunkSizer:
-    """The next chunk's size: what the last chunk's pace does in CHUNK_SECONDS."""
+    """The next chunk's size: what the last chunk's pace does in `seconds`."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = CHUNK_SECONDS) -> None:
         self.size = CHUNK
+        self.seconds = seconds
         # When the running chunk took the write lock (waiting for it is not its pace).
         self.locked_at = 0.0
 
     def record(self, orders: int, seconds: float) -> None:
         if orders < self.size:
             return  # the last chunk, short: its pace says little
-        wanted = int(orders * CHUNK_SECONDS / max(seconds, 0.001))
+        wanted = int(orders * self.seconds / max(seconds, 0.001))
         self.size = max(CHUNK, min(MAX_CHUNK, wanted))
 
 
@@ -220,22 +245,19 @@ def release_expired_holds(
 
 def _queue(db: Database, named: Sequence[int] | None) -> tuple[list[int], list[Outcome]]:
     """Ids to process, first first; and the named orders that cannot be processed."""
-    order = (
-        ORDERS.c.priority.desc(),
-        ORDERS.c.ship_by.is_(None),
-        ORDERS.c.ship_by,
-        ORDERS.c.placed_at,
-        ORDERS.c.id,
-    )
     with db.transaction(write=False) as session:
         if named is None:
-            # The database sorts; only the ids come back.
-            every = select(ORDERS.c.id).where(ORDERS.c.status.in_(PROCESSABLE)).order_by(*order)
-            return list(session.connection().execute(every).scalars()), []
+            # The database sorts (as _first_first does); only the ids come back.
+            every = (
+                "SELECT id FROM orders WHERE status IN (?, ?) "
+                "ORDER BY priority DESC, ship_by IS NULL, ship_by, placed_at, id"
+            )
+            found = all_rows(session.connection(), every, PROCESSABLE)
+            return [order_id for (order_id,) in found], []
         query = select(
             ORDERS.c.id, ORDERS.c.order_number, ORDERS.c.status, ORDERS.c.priority,
             ORDERS.c.ship_by, ORDERS.c.placed_at,
-        ).order_by(*order)  # fmt: skip
+        )  # fmt: skip
         rows: list[Any] = []
         for start in range(0, len(named), BATCH):
             rows.extend(
@@ -267,9 +289,14 @@ def _refusal(number: str, status: str) -> str:
 
 
 def _process_chunk(
-    session: Session, ids: Sequence[int], actor: str, known: set[str], sizer: _ChunkSizer
+    session: Session,
+    ids: Sequence[int],
+    actor: str,
+    known: set[str],
+    sizer: _ChunkSizer,
+    read_first: bool = False,
 ) -> list[Outcome]:
-    connection = session.connection()  # takes the write lock
+    connection = session.connection()  # takes the write lock, unless read_first
     sizer.locked_at = time.perf_counter()
     widen_cache(connection, CACHE_KIB)
     defer_checkpoints(connection, CHECKPOINT_PAGES)
@@ -306,6 +333,8 @@ def _process_chunk(
             decisions.allocate(order_id, order, reserved)
         else:
             decisions.backorder(order_id, order)
+    if read_first:
+        sizer.locked_at = time.perf_counter()  # the first write takes the lock
     decisions.write(connection, bin_ids)
     return decisions.outcomes
 
@@ -393,7 +422,8 @@ class _Decisions:
     ) -> None:
         # Orders alike in status and held-from make the same move: the lifecycle decides
         # it once per kind (a refusal is not kept, so each refused order is named).
-        kind = (order.status, order.held_from, action.value, hold)
+        # _value_, not .value: the enum property costs more than the rest of the key.
+        kind = (order.status, order.held_from, action._value_, hold)
         move = self._moves.get(kind)
         if move is None:
             transition = lifecycle.apply(
@@ -430,7 +460,7 @@ class _Decisions:
         self.outcomes.append(Outcome(order.number, "ready"))
 
     def backorder(self, order_id: int, order: _Order) -> None:
-        if order.status == Status.RECEIVED.value:
+        if order.status == RECEIVED:
             self._move(order_id, order, Action.BACKORDER, {"reason": "not enough stock"})
         self.outcomes.append(Outcome(order.number, "backordered"))
 

@@ -97,6 +97,21 @@ class Database:
                 time.sleep(pause * (1 + random.random()))
                 pause = min(pause * 2, 1.0)
 
+    def write_after_reading(self, work: Callable[[Session], T]) -> T:
+        """Run `work` once, in a transaction that reads without the write lock and
+        takes it at its first write: other writers wait only while it writes.
+
+        On SQLite (BEGIN DEFERRED), if another connection has written since this
+        transaction began reading, or is writing, the first write is refused at
+        once: DatabaseBusy, nothing written; the caller does the work again with
+        `write`, which takes the lock first. On PostgreSQL, where `work` locks the
+        rows it reads, this is `write`.
+        """
+        if self.dialect != "sqlite":
+            return self.write(work)
+        with self.transaction(write=False) as session:
+            return work(session)
+
     def close(self) -> None:
         self.engine.dispose()
 

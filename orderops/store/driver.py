@@ -61,6 +61,14 @@ def rows_in(
     return rows
 
 
+def all_rows(connection: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Every row of `sql` (`?` placeholders filled from `params`), as the driver's tuples."""
+    result = connection.exec_driver_sql(driver_sql(connection, sql), tuple(params))
+    rows = list(result.cursor.fetchall())
+    result.close()
+    return rows
+
+
 def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
     """`value` as Core would send it for `column` (a datetime as SQLite's text, say)."""
     dialect = connection.dialect
