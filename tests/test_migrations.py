@@ -78,7 +78,22 @@ def test_the_known_revisions_are_the_migration_scripts():
     assert scripts.get_heads() == [schema.HEAD]
 
 
-def test_the_migrated_schema_matches_the_tables(cli, db_path):
+def _migrate_from_empty(path: Path) -> None:
+    """Run every migration script on an empty SQLite file, as Alembic does."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", "orderops.store:migrations")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+def test_the_migrated_schema_matches_the_tables(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
@@ -86,12 +101,53 @@ def test_the_migrated_schema_matches_the_tables(cli, db_path):
 
     import orderops.store.tables  # noqa: F401
 
-    cli("db", "upgrade")
-    engine = create_engine(f"sqlite:///{db_path}")
+    _migrate_from_empty(tmp_path / "migrated.db")
+    engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     engine.dispose()
     assert differences == []
+    assert version == [(schema.HEAD,)]
+
+
+def _schema(path: Path) -> dict[tuple[str, str], object]:
+    """Every table and index of an SQLite file: a table as its columns in order
+    and its clauses in any order (constraints may come in another order); an
+    index as its statement."""
+    with sqlite3.connect(path) as connection:
+        found: dict[tuple[str, str], object] = {}
+        for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master"):
+            if kind == "table":
+                columns = connection.execute(f"PRAGMA table_info({name})").fetchall()
+                found[(kind, name)] = (columns, sorted(_clauses(sql)))
+            else:
+                found[(kind, name)] = " ".join((sql or "").split())
+    return found
+
+
+def _clauses(create_table: str) -> list[str]:
+    """The comma-separated parts of a CREATE TABLE's body (commas in parentheses kept)."""
+    body = create_table[create_table.index("(") + 1 : create_table.rindex(")")]
+    parts, depth, part = [], 0, ""
+    for char in body:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(" ".join(part.split()))
+            part = ""
+        else:
+            part += char
+    return [*parts, " ".join(part.split())]
+
+
+def test_a_new_database_gets_the_schema_the_migrations_build(cli, db_path, tmp_path):
+    """First use creates the tables at head in one step, without Alembic; the
+    result must be what replaying every migration from empty gives."""
+    assert cli("db", "upgrade").stdout == f"upgraded schema from empty to {schema.HEAD}\n"
+    _migrate_from_empty(tmp_path / "migrated.db")
+    created, migrated = _schema(db_path), _schema(tmp_path / "migrated.db")
+    assert ("table", "orders") in created and ("index", "ix_orders_status_ship_by") in created
+    assert created == migrated
 
 
 def test_the_migrations_ship_inside_the_package():
