@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ORDER_YAML, run_orderops
+from conftest import ON_POSTGRES, ORDER_YAML, run_orderops
 
 from orderops.store import schema
 
@@ -147,6 +148,55 @@ def test_a_new_database_gets_the_schema_the_migrations_build(cli, db_path, tmp_p
     _migrate_from_empty(tmp_path / "migrated.db")
     created, migrated = _schema(db_path), _schema(tmp_path / "migrated.db")
     assert ("table", "orders") in created and ("index", "ix_orders_status_ship_by") in created
+    assert created == migrated
+
+
+_CATALOG = (
+    "SELECT table_name, column_name, ordinal_position, data_type, character_maximum_length, "
+    "is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public'",
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE connamespace = 'public'::regnamespace",
+    "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's catalog (SQLite: the test above)")
+def test_a_new_postgresql_database_gets_the_schema_the_migrations_build():
+    from alembic import command
+    from alembic.config import Config
+    from conftest import _admin_engine, _url_for
+    from sqlalchemy import create_engine, text
+
+    from orderops.store.database import Database
+
+    names = [f"orderops_schema_{os.getpid()}_{kind}" for kind in ("created", "migrated")]
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    catalogs = []
+    try:
+        Database(_url_for(names[0])).close()
+        engine = create_engine(_url_for(names[1]))
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", "orderops.store:migrations")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        engine.dispose()
+        for name in names:
+            engine = create_engine(_url_for(name))
+            with engine.connect() as connection:
+                catalogs.append([sorted(connection.execute(text(q)).all()) for q in _CATALOG])
+            engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    created, migrated = catalogs
+    assert len(created[0]) > 60 and ("orders", "ck_orders_status") in {c[:2] for c in created[1]}
     assert created == migrated
 
 
