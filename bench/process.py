@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3, help="receive/process pairs; medians")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)

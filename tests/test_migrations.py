@@ -149,6 +149,15 @@ def test_a_new_database_gets_the_schema_the_migrations_build(cli, db_path, tmp_p
     created, migrated = _schema(db_path), _schema(tmp_path / "migrated.db")
     assert ("table", "orders") in created and ("index", "ix_orders_status_ship_by") in created
     assert created == migrated
+    # The rows too: the version stamp, and whatever a migration may have inserted.
+    inserted = [_inserts(path) for path in (db_path, tmp_path / "migrated.db")]
+    assert inserted[0] == inserted[1]
+    assert inserted[0] == [f"INSERT INTO \"alembic_version\" VALUES('{schema.HEAD}');"]
+
+
+def _inserts(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [line for line in connection.iterdump() if line.startswith("INSERT")]
 
 
 _CATALOG = (

@@ -350,7 +350,7 @@ def test_chunks_of_two_orders_still_go_by_priority_and_share_the_stock_between_t
 def test_a_chunk_that_took_long_makes_the_next_one_smaller_within_bounds() -> None:
     from orderops.services.processing import CHUNK, CHUNK_SECONDS, MAX_CHUNK, _ChunkSizer
 
-    sizer = _ChunkSizer()
+    sizer = _ChunkSizer(CHUNK_SECONDS)
     assert sizer.size == CHUNK
     sizer.record(CHUNK, CHUNK_SECONDS / 4)
     assert sizer.size == 4 * CHUNK
@@ -417,6 +417,44 @@ def test_a_chunk_whose_reads_went_stale_is_done_again_under_the_lock(
     assert statuses(rows) == {"1": "ready", "2": "backordered"}
     assert rows("SELECT on_hand, allocated FROM stock") == [(3, 2)]
     assert rows("SELECT order_id, qty FROM allocations") == [(1, 2)]
+
+
+@sqlite_only
+def test_once_another_writer_shows_up_every_chunk_takes_the_lock_first_sized_afresh(
+    db_path: Path, cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from orderops.services import processing
+
+    monkeypatch.setattr(processing, "CHUNK", 2)
+    monkeypatch.setattr(processing, "MAX_CHUNK", 4)
+    shop({"TEA": 8}, *(order_yaml(f"{n:02d}", ("TEA", 1)) for n in range(1, 11)))
+    chunks: list[tuple[bool, int]] = []
+    process_chunk, write = processing._process_chunk, processing._Decisions.write
+
+    def recorded(session: Any, ids: Any, *args: Any, **kwargs: Any) -> Any:
+        chunks.append((kwargs.get("read_first", False), len(ids)))
+        return process_chunk(session, ids, *args, **kwargs)
+
+    def delivered_meanwhile(self: Any, connection: Any, bin_ids: Any) -> None:
+        if len(chunks) == 2 and chunks[-1][0]:  # another terminal, as the 2nd chunk decides
+            other = sqlite3.connect(db_path, isolation_level=None)
+            other.execute("UPDATE stock SET on_hand = on_hand + 1")
+            other.close()
+        write(self, connection, bin_ids)
+
+    monkeypatch.setattr(processing, "_process_chunk", recorded)
+    monkeypatch.setattr(processing._Decisions, "write", delivered_meanwhile)
+    result = cli("process")
+    assert result.exit_code == 0, result.output
+    # Read first while alone: 2 orders, then the most a chunk may take (4), refused.
+    # Then locked, from the first size again: 2, 4, and the 2 left.
+    assert chunks == [(True, 2), (True, 4), (False, 2), (False, 4), (False, 2)]
+    assert rows("SELECT status, count(*) FROM orders GROUP BY status ORDER BY status") == [
+        ("backordered", 1), ("ready", 9),
+    ]  # fmt: skip
+    assert rows("SELECT on_hand, allocated FROM stock") == [(9, 9)]
 
 
 @sqlite_only

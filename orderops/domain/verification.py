@@ -32,15 +32,11 @@ def address_complete(
     customer_name: str, address1: str, city: str, country: str, postal_code: str
 ) -> bool:
     """Whether `hold_reasons` finds nothing wrong with this address: the quick
-    check for bulk work, which asks `hold_reasons` only about the others."""
-    country = country.strip()
-    return bool(
-        customer_name.strip()
-        and address1.strip()
-        and city.strip()
-        and country
-        and (postal_code.strip() or not postal_code_required(country))
-    )
+    check for bulk work, which asks `hold_reasons` only about the others.
+    (The first four arguments are ADDRESS_FIELDS, in order.)"""
+    return all(
+        value.strip() for value in (customer_name, address1, city, country)
+    ) and not _postal_code_missing(country.strip(), postal_code.strip())
 
 
 def hold_reasons(
@@ -55,6 +51,11 @@ def hold_reasons(
         reasons.append(f"address incomplete: {', '.join(missing)}")
     country = str(order.get("country") or "").strip().upper()
     postal_code = str(order.get("postal_code") or "").strip()
-    if country and not postal_code and postal_code_required(country):
+    if _postal_code_missing(country, postal_code):
         reasons.append(f"postal code required for {country}")
     return reasons
+
+
+def _postal_code_missing(country: str, postal_code: str) -> bool:
+    """A country given, which uses postal codes, and none given (both stripped)."""
+    return bool(country) and not postal_code and postal_code_required(country)

@@ -144,7 +144,7 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
     known: set[str] = set()
     start = 0
     # Read before locking until another writer shows up (see the module docstring).
-    read_first = db.dialect == "sqlite"
+    read_first = db.reads_before_locking
     sizer = _ChunkSizer(ALONE_SECONDS if read_first else CHUNK_SECONDS)
     while start < len(queue):
         chunk = queue[start : start + sizer.size]
@@ -153,10 +153,11 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
             try:
                 outcomes = db.write_after_reading(partial(work, read_first=True))
             except DatabaseBusy:
-                # Nothing was written. Others are writing too: lock first, and not for long.
+                # Nothing was written; others are writing too. From here on lock first,
+                # in chunks sized afresh to hold the lock for about CHUNK_SECONDS.
                 read_first = False
-                sizer.seconds = CHUNK_SECONDS
-                outcomes = db.write(work)
+                sizer.restart(CHUNK_SECONDS)
+                continue
         else:
             outcomes = db.write(work)
         summary.outcomes.extend(outcomes)
@@ -169,11 +170,16 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
 class _ChunkSizer:
     """The next chunk's size: what the last chunk's pace does in `seconds`."""
 
-    def __init__(self, seconds: float = CHUNK_SECONDS) -> None:
+    def __init__(self, seconds: float) -> None:
         self.size = CHUNK
         self.seconds = seconds
         # When the running chunk took the write lock (waiting for it is not its pace).
         self.locked_at = 0.0
+
+    def restart(self, seconds: float) -> None:
+        """Size from CHUNK again, for chunks that may hold the lock `seconds`."""
+        self.size = CHUNK
+        self.seconds = seconds
 
     def record(self, orders: int, seconds: float) -> None:
         if orders < self.size:

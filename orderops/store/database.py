@@ -97,18 +97,23 @@ class Database:
                 time.sleep(pause * (1 + random.random()))
                 pause = min(pause * 2, 1.0)
 
+    @property
+    def reads_before_locking(self) -> bool:
+        """Whether `write_after_reading` can be used: SQLite, whose WAL snapshots tell
+        a stale read at the first write. (PostgreSQL work locks the rows it reads.)"""
+        return self.dialect == "sqlite"
+
     def write_after_reading(self, work: Callable[[Session], T]) -> T:
         """Run `work` once, in a transaction that reads without the write lock and
         takes it at its first write: other writers wait only while it writes.
 
-        On SQLite (BEGIN DEFERRED), if another connection has written since this
-        transaction began reading, or is writing, the first write is refused at
-        once: DatabaseBusy, nothing written; the caller does the work again with
-        `write`, which takes the lock first. On PostgreSQL, where `work` locks the
-        rows it reads, this is `write`.
+        SQLite only (BEGIN DEFERRED). If another connection has written since
+        this transaction began reading, or is writing, SQLite refuses the first
+        write at once: DatabaseBusy, with nothing written; the caller does the
+        work again with `write`, which takes the lock first.
         """
-        if self.dialect != "sqlite":
-            return self.write(work)
+        if not self.reads_before_locking:
+            raise ValueError(f"{self.dialect} locks rows as it reads them: use write()")
         with self.transaction(write=False) as session:
             return work(session)
 
