@@ -79,13 +79,13 @@ def test_the_known_revisions_are_the_migration_scripts():
     assert scripts.get_heads() == [schema.HEAD]
 
 
-def _migrate_from_empty(path: Path) -> None:
-    """Run every migration script on an empty SQLite file, as Alembic does."""
+def _migrate_from_empty(url: str) -> None:
+    """Run every migration script on an empty database, as Alembic does."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
 
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(url)
     with engine.begin() as connection:
         config = Config()
         config.set_main_option("script_location", "orderops.store:migrations")
@@ -102,7 +102,7 @@ def test_the_migrated_schema_matches_the_tables(tmp_path):
 
     import orderops.store.tables  # noqa: F401
 
-    _migrate_from_empty(tmp_path / "migrated.db")
+    _migrate_from_empty(f"sqlite:///{tmp_path / 'migrated.db'}")
     engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
@@ -145,7 +145,7 @@ def test_a_new_database_gets_the_schema_the_migrations_build(cli, db_path, tmp_p
     """First use creates the tables at head in one step, without Alembic; the
     result must be what replaying every migration from empty gives."""
     assert cli("db", "upgrade").stdout == f"upgraded schema from empty to {schema.HEAD}\n"
-    _migrate_from_empty(tmp_path / "migrated.db")
+    _migrate_from_empty(f"sqlite:///{tmp_path / 'migrated.db'}")
     created, migrated = _schema(db_path), _schema(tmp_path / "migrated.db")
     assert ("table", "orders") in created and ("index", "ix_orders_status_ship_by") in created
     assert created == migrated
@@ -171,8 +171,6 @@ _CATALOG = (
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's catalog (SQLite: the test above)")
 def test_a_new_postgresql_database_gets_the_schema_the_migrations_build():
-    from alembic import command
-    from alembic.config import Config
     from conftest import _admin_engine, _url_for
     from sqlalchemy import create_engine, text
 
@@ -187,13 +185,7 @@ def test_a_new_postgresql_database_gets_the_schema_the_migrations_build():
     catalogs = []
     try:
         Database(_url_for(names[0])).close()
-        engine = create_engine(_url_for(names[1]))
-        with engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", "orderops.store:migrations")
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        engine.dispose()
+        _migrate_from_empty(_url_for(names[1]))
         for name in names:
             engine = create_engine(_url_for(name))
             with engine.connect() as connection:
