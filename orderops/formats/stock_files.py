@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from orderops.domain.stock import DEFAULT_LOCATION, STOCK_COLUMNS, StockRecord
+from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
 from orderops.errors import InvalidInput
 from orderops.formats.cells import unescape_cell
 from orderops.formats.problems import Problem
@@ -207,7 +207,3 @@ def _read_yaml(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str
                 fields[key] = text_value
         rows.append((name, int(item.start_mark.line) + 1, fields))
     return rows, reader.problems
-
-
-def stock_csv_header() -> list[str]:
-    return list(STOCK_COLUMNS)

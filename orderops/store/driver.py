@@ -28,7 +28,8 @@ def driver_sql(connection: Connection, sql: str) -> str:
 
 
 def for_update(connection: Connection) -> str:
-    """The row-locking clause: PostgreSQL's; SQLite has none (BEGIN IMMEDIATE locks all)."""
+    """The row-locking clause: PostgreSQL's; SQLite has none (a write transaction
+    holds the whole database)."""
     return "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
 
 
@@ -56,14 +57,17 @@ def rows_in(
     driver's own tuples: unpacking Row objects cost more than running the query."""
     rows: list[tuple[Any, ...]] = []
     for result in each_batch(connection, sql, values, params):
-        rows.extend(result.cursor.fetchall())
-        result.close()
+        rows.extend(_fetched(result))
     return rows
 
 
 def all_rows(connection: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Every row of `sql` (`?` placeholders filled from `params`), as the driver's tuples."""
-    result = connection.exec_driver_sql(driver_sql(connection, sql), tuple(params))
+    return _fetched(connection.exec_driver_sql(driver_sql(connection, sql), tuple(params)))
+
+
+def _fetched(result: CursorResult[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of `result` straight from the driver's cursor (no Row objects)."""
     rows = list(result.cursor.fetchall())
     result.close()
     return rows
