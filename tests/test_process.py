@@ -474,3 +474,46 @@ def test_process_stores_times_in_the_same_text_as_every_other_write(
     assert rows("SELECT at FROM order_events WHERE action = 'allocate'") == [
         ("2026-11-20 10:00:00.000000",)
     ]
+
+
+def test_an_actor_with_quotes_and_placeholders_is_written_exactly_as_given(
+    cli: Cli, rows: Rows, order_file: Callable[..., Path]
+) -> None:
+    """Values alike in every row go into the bulk statements as literals on SQLite:
+    a quote, a `?` or a `%` in them must neither break nor change the text."""
+    actor = "O'Brien ?% '); DROP TABLE orders; --"
+    csv = order_file("sku,location,on_hand\nTEA,A-01-1,5\n", suffix=".csv")
+    assert cli("--actor", actor, "stock", "import", str(csv)).exit_code == 0
+    orders = order_file(order_yaml("1", ("TEA", 2)) + order_yaml("2", ("TEA", 9)))
+    assert cli("--actor", actor, "receive", str(orders)).exit_code == 0
+    result = cli("--actor", actor, "process")
+    assert result.exit_code == 0, result.output
+    assert rows("SELECT actor, action, from_status, to_status FROM order_events ORDER BY id") == [
+        (actor, "receive", None, "received"),
+        (actor, "receive", None, "received"),
+        (actor, "allocate", "received", "ready"),
+        (actor, "backorder", "received", "backordered"),
+    ]
+    assert rows(
+        "SELECT actor, on_hand_delta, allocated_delta, order_id FROM stock_movements "
+        "WHERE reason LIKE 'allocate%'"
+    ) == [(actor, 0, 2, 1)]
+    assert rows("SELECT held_from, hold_until, hold_reason FROM orders ORDER BY id") == [
+        (None, None, ""),
+        (None, None, ""),
+    ]
+
+
+def test_a_value_becomes_an_sqlite_literal_only_when_that_is_exact() -> None:
+    from orderops.store.driver import sql_literal
+
+    assert sql_literal(None) == "NULL"
+    assert sql_literal(0) == "0"
+    assert sql_literal(-12) == "-12"
+    assert sql_literal("it's") == "'it''s'"
+    assert sql_literal("") == "''"
+    # Bound instead: a NUL (statement text cannot hold it), and anything not int or str.
+    assert sql_literal("a\x00b") is None
+    assert sql_literal(True) is None
+    assert sql_literal(1.5) is None
+    assert sql_literal(b"x") is None

@@ -397,19 +397,19 @@ def _read_bins(
     return available, bin_ids
 
 
-# order_id first.
-EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
+# order_id first. Events and movements: the columns alike in every row of a chunk
+# (at, actor; no change to on_hand) are not in them.
+EVENT_COLUMNS = ("order_id", "action", "from_status", "to_status", "detail")
 ALLOCATION_COLUMNS = ("order_id", "order_line_id", "sku", "location", "qty")
-MOVEMENT_COLUMNS = (
-    "at", "actor", "sku", "location", "on_hand_delta", "allocated_delta", "reason", "order_id",
-)  # fmt: skip
+MOVEMENT_COLUMNS = ("order_id", "sku", "location", "allocated_delta", "reason")
 
 
 class _Decisions:
     """What a chunk decided, gathered to be written in bulk.
 
-    Rows to insert are built as the driver takes them, `at` being the time
-    already in its stored form (`bind_value`), so they go to executemany as they are.
+    Rows to insert are built as the driver takes them, so they go to executemany
+    as they are; `at` (the time in its stored form: `bind_value`) and the actor
+    are the same in every row, given once (`insert_many`'s `same`).
     """
 
     def __init__(self, actor: str, now: datetime, at: Any) -> None:
@@ -445,7 +445,7 @@ class _Decisions:
         event = self._events.get(key)
         if event is None:
             values = event_values(0, transition, self.actor, self.now, detail)
-            event = self._events[key] = (self.at, *(values[c] for c in EVENT_COLUMNS[2:]))
+            event = self._events[key] = tuple(values[c] for c in EVENT_COLUMNS[1:])
         self.events.append((order_id, *event))
 
     def hold(self, order_id: int, order: _Order, reason: str) -> None:
@@ -457,11 +457,11 @@ class _Decisions:
         self.allocations.extend([(order_id, *r) for r in reserved])
         units = 0
         reason = f"allocate to order {order.number}"
-        per_bin, at, actor = self.per_bin, self.at, self.actor
+        per_bin = self.per_bin
         for key, qty in units_by_bin(reserved).items():
             units += qty
             per_bin[key] = per_bin.get(key, 0) + qty
-            self.movements.append((at, actor, *key, 0, qty, reason, order_id))
+            self.movements.append((order_id, *key, qty, reason))
         self._move(order_id, order, Action.ALLOCATE, {"units": units})
         self.outcomes.append(Outcome(order.number, "ready"))
 
@@ -494,13 +494,16 @@ class _Decisions:
         _write_statuses(connection, self.statuses, self.now)
         # Rows in order id order cost markedly less to insert than scattered ones (the
         # order id indexes, the foreign key checks). The sort is stable: an order's
-        # allocations keep the order they were decided in.
+        # rows keep the order they were decided in.
         by_order = itemgetter(0)
-        insert_many(connection, "order_events", EVENT_COLUMNS, sorted(self.events, key=by_order))
-        insert_many(
-            connection, "allocations", ALLOCATION_COLUMNS, sorted(self.allocations, key=by_order)
-        )
-        insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, self.movements)
+        same = {"at": self.at, "actor": self.actor}
+        events = sorted(self.events, key=by_order)
+        insert_many(connection, "order_events", EVENT_COLUMNS, events, same)
+        allocations = sorted(self.allocations, key=by_order)
+        insert_many(connection, "allocations", ALLOCATION_COLUMNS, allocations)
+        movements = sorted(self.movements, key=by_order)
+        insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, movements,
+                    {**same, "on_hand_delta": 0})  # fmt: skip
 
 
 # A kind of status change: from, to, held from, hold reason.

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Table, func, insert, select
 
+from orderops.store.driver import sql_literal
 from orderops.store.tables import ORDERS
 from orderops.store.types import UTCDateTime
 
@@ -91,19 +92,25 @@ def _sqlite_insert(
     connection: Connection, table: Table, columns: Columns, count: int, same: Mapping[str, Any]
 ) -> None:
     """The driver's executemany of the rows of `columns`, each value through its
-    column's processor (one C-level map per column that needs it; once for `same`)."""
-    names, values = [], []
+    column's processor (one C-level map per column that needs it; once for `same`,
+    whose values go into the statement as literals where they can: `sql_literal`)."""
+    names, marks, values = [], [], []
     for name, column in columns.items():
         process = _processor(connection, table.c[name].type)
         names.append(name)
+        marks.append("?")
         values.append(column if process is None else map(process, column))
     for name, value in same.items():
         process = _processor(connection, table.c[name].type)
+        value = value if process is None else process(value)
+        literal = sql_literal(value)
         names.append(name)
-        values.append(repeat(value if process is None else process(value), count))
-    marks = ", ".join("?" * len(values))
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-    connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+        marks.append("?" if literal is None else literal)
+        if literal is None:
+            values.append(repeat(value, count))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    rows = list(zip(*values, strict=True)) if values else [()] * count
+    connection.exec_driver_sql(sql, rows)
 
 
 def _processor(connection: Connection, column_type: Any) -> Callable[[Any], Any] | None:

@@ -11,7 +11,7 @@ numbers, strings; a datetime goes through `bind_value` first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, CursorResult
@@ -82,11 +82,43 @@ def bind_value(connection: Connection, column: Column[Any], value: Any) -> Any:
 
 
 def insert_many(
-    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    same: Mapping[str, Any] | None = None,
 ) -> None:
     """The driver's executemany of `rows` (values in `columns` order, each already
-    as the driver takes it) into `table`."""
-    if rows:
-        marks = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
+    as the driver takes it) into `table`, with the values `same` in every row."""
+    if not rows:
+        return
+    names, marks, bound = list(columns), ["?"] * len(columns), []
+    for name, value in (same or {}).items():
+        literal = sql_literal(value) if connection.dialect.paramstyle == "qmark" else None
+        names.append(name)
+        marks.append("?" if literal is None else literal)
+        if literal is None:
+            bound.append(value)
+    if bound:
+        rows = [(*row, *bound) for row in rows]
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
+
+
+def sql_literal(value: Any) -> str | None:
+    """`value` (as the driver takes it) written as an SQLite literal, or None where it
+    is better bound: NULL, a plain int, or a text quoted with its quotes doubled (a
+    NUL character, which statement text cannot hold, is bound).
+
+    A value alike in every row of an executemany goes into the statement this way:
+    the driver then takes it once, not once per row (and a NULL bound costs the
+    driver a failed adapter lookup per row). Only for `?` placeholders: with
+    psycopg's `%s`, a `%` or `?` in a literal would be read as a placeholder.
+    """
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
