@@ -31,7 +31,6 @@ from orderops.formats.csv_orders import (
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, build_order, judge_order
 from orderops.formats.sources import STDIN, display_name
-from orderops.formats.yaml_orders import read_yaml_orders
 
 FORMATS = ("csv", "yaml", "shopify", "woocommerce")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -116,6 +115,9 @@ def detect_format(path: str, first_line: str) -> str:
 
 
 def _read_yaml(name: str, text: str) -> Iterator[ReadOrder]:
+    # PyYAML is loaded only for YAML files: a CSV run does not pay for it.
+    from orderops.formats.yaml_orders import read_yaml_orders
+
     raws, problems = read_yaml_orders(name, text)
     if problems:
         # The file's structure is wrong: no order can be trusted to be whole.

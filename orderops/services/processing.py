@@ -536,6 +536,8 @@ def _write_statuses(
     changed = wanted = 0
     for (from_status, to_status, held_from, hold_reason), ids in changes.items():
         wanted += len(ids)
+        # In id order, each statement's rows lie together: far fewer pages to visit.
+        ids = sorted(ids)
         params = (to_status, held_from, hold_reason, updated_at, from_status)
         changed += sum(result.rowcount for result in each_batch(connection, sql, ids, params))
     if changed != wanted:
