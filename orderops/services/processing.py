@@ -63,7 +63,7 @@ from orderops.domain.allocation import (
 from orderops.domain.verification import address_complete, hold_reasons
 from orderops.errors import Conflict, DatabaseBusy, NotFound, TransitionRefused
 from orderops.lifecycle import Action, Status, Transition
-from orderops.services.collector import few_collections
+from orderops.services.collector import collector_paused
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.database import Database
 from orderops.store.driver import (
@@ -127,7 +127,7 @@ class ProcessSummary:
 
 def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
     """Process the named orders, or every received and backordered one."""
-    with few_collections():
+    with collector_paused():
         return _process(db, numbers, actor)
 
 

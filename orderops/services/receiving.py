@@ -32,7 +32,7 @@ from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
-from orderops.services.collector import few_collections
+from orderops.services.collector import collector_paused
 from orderops.services.stock import free_allocations
 from orderops.services.transitions import event_values, utcnow
 from orderops.store.bulk import as_dicts, insert_columns, insert_orders, insert_rows
@@ -130,7 +130,7 @@ def receive(
     options = options or ReceiveOptions()
     run = _Run(actor, options, utcnow())
     try:
-        with few_collections(), db.transaction() as session:
+        with collector_paused(), db.transaction() as session:
             connection = session.connection()
             run.start(connection)
             pending: list[ReadOrder] = []  # good orders read one at a time
