@@ -528,8 +528,13 @@ def _write_statuses(
     Changes of one kind go in one UPDATE over their ids; the rows changed must
     add up to every change.
     """
+    # SQLite copies every page a statement that may fail halfway changes to a
+    # statement journal (a temporary file) first, to undo that statement alone:
+    # as much again as the UPDATE writes. OR FAIL needs none, and a failure
+    # here rolls the whole transaction back anyway.
+    update = "UPDATE OR FAIL" if connection.dialect.name == "sqlite" else "UPDATE"
     sql = (
-        "UPDATE orders SET status = ?, held_from = ?, hold_reason = ?, hold_until = NULL, "
+        f"{update} orders SET status = ?, held_from = ?, hold_reason = ?, hold_until = NULL, "
         "updated_at = ? WHERE status = ? AND id IN ({values})"
     )
     updated_at = bind_value(connection, ORDERS.c.updated_at, now)
