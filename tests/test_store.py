@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from conftest import ORDER_YAML, run_orderops
@@ -80,3 +80,17 @@ def test_bulk_inserts_write_utc_times_as_sqlalchemy_does_on_sqlite(moment: datet
     assert process is not None
     assert _sqlite_utc_text(moment) == process(moment)
     assert _sqlite_utc_text(None) is None
+
+
+_UTC_TIMES = st.datetimes(timezones=st.just(UTC))
+_ANY_TIMES = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
+
+
+@given(st.lists(_UTC_TIMES, max_size=5) | st.lists(_ANY_TIMES | st.none(), max_size=5))
+def test_a_column_of_utc_times_is_written_as_each_time_alone_would_be(
+    moments: list[datetime | None],
+) -> None:
+    """The whole-column path (every value a UTC datetime) and the value-by-value one agree."""
+    from orderops.store.bulk import _sqlite_utc_text, _sqlite_utc_texts
+
+    assert list(_sqlite_utc_texts(iter(moments))) == [_sqlite_utc_text(m) for m in moments]

@@ -259,12 +259,46 @@ class _Run:
         batch = read.orders
         if not len(batch):
             return
-        numbers, fingerprints = batch.numbers, batch.fingerprints
+        numbers = batch.numbers
         # --update may change orders that `process` could allocate meanwhile:
         # lock them (PostgreSQL; SQLite's write lock already covers it).
         known = _known(connection, numbers, lock=self.options.update)
-        new: list[int] = []
+        summary = self.summary
+        differing: list[tuple[int, _Known]] = []
         changed: list[tuple[int, _Known]] = []
+        if not known and len(set(numbers)) == len(numbers):
+            # Every order new and given once, as in most large files: nothing to compare.
+            new = list(range(len(numbers)))
+        else:
+            new, differing = self.sort_out(read, known)
+        # Content that differs may differ only in how placed_at was written.
+        stored = _stored_placed_at(connection, [found.id for _, found in differing])
+        for index, found in differing:
+            record = batch.record(index)
+            if _same_but_placed_at(record, found, stored[found.id]):
+                summary.skipped += 1
+                self.name(summary.skipped_numbers, record.order_number)
+            elif self.options.update:
+                changed.append((index, found))
+            else:
+                self.changed.append(record)
+        summary.received += len(new)
+        summary.lines += sum(batch.line_counts[index] for index in new)
+        for index in new[: None if self.options.all_numbers else NAMED]:
+            self.name(summary.received_numbers, numbers[index])
+        if self.failed:
+            return
+        _insert(connection, batch, new, self.actor, self.now)
+        for index, found in changed:
+            self.update(connection, batch.record(index), found)
+
+    def sort_out(
+        self, read: ReadBatch, known: dict[str, _Known]
+    ) -> tuple[list[int], list[tuple[int, _Known]]]:
+        """The batch's new orders, and those already received with other content;
+        repeats and resent orders are counted (or refused) here."""
+        numbers, fingerprints = read.orders.numbers, read.orders.fingerprints
+        new: list[int] = []
         differing: list[tuple[int, _Known]] = []
         in_batch: dict[str, str] = {}
         summary = self.summary
@@ -290,26 +324,7 @@ class _Run:
                 self.name(summary.skipped_numbers, number)
             else:
                 differing.append((index, found))
-        # Content that differs may differ only in how placed_at was written.
-        stored = _stored_placed_at(connection, [found.id for _, found in differing])
-        for index, found in differing:
-            record = batch.record(index)
-            if _same_but_placed_at(record, found, stored[found.id]):
-                summary.skipped += 1
-                self.name(summary.skipped_numbers, record.order_number)
-            elif self.options.update:
-                changed.append((index, found))
-            else:
-                self.changed.append(record)
-        summary.received += len(new)
-        summary.lines += sum(batch.line_counts[index] for index in new)
-        for index in new[: None if self.options.all_numbers else NAMED]:
-            self.name(summary.received_numbers, numbers[index])
-        if self.failed:
-            return
-        _insert(connection, batch, new, self.actor, self.now)
-        for index, found in changed:
-            self.update(connection, batch.record(index), found)
+        return new, differing
 
     def refuse_repeat(self, read: ReadOrder) -> None:
         assert read.record is not None and read.raw is not None
