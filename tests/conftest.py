@@ -218,3 +218,21 @@ def write_lock_held(db_url: str) -> Iterator[None]:
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def generic_csv(path: Path, prefix: str, orders: int) -> Path:
+    """`orders` orders of two lines each, in the generic CSV layout."""
+    from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS
+
+    header = [*ORDER_FIELDS, *LINE_FIELDS]
+    values = {"customer_name": "Ada Lovelace", "address1": "12 St James's Square",
+              "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
+              "currency": "GBP", "placed_at": "2026-11-20T10:00:00Z"}  # fmt: skip
+    rows = [",".join(header)]
+    for n in range(orders):
+        fields = {**values, "order_number": f"{prefix}{n:05d}", "email": f"c{n}@example.com"}
+        for sku, qty in ((f"SKU-{n % 7}", 1), (f"SKU-{n % 5}", 2)):
+            line = {"sku": sku, "name": f"Tea {sku}", "qty": str(qty), "unit_price": "4.50"}
+            rows.append(",".join({**fields, **line}.get(name, "") for name in header))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

@@ -7,25 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS
+import pytest
+from conftest import generic_csv
+
+from orderops.services.collector import collector_paused
 
 Cli = Callable[..., Any]
-
-
-def generic_csv(path: Path, prefix: str, orders: int) -> Path:
-    """`orders` orders of two lines each, in the generic CSV layout."""
-    header = [*ORDER_FIELDS, *LINE_FIELDS]
-    values = {"customer_name": "Ada Lovelace", "address1": "12 St James's Square",
-              "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
-              "currency": "GBP", "placed_at": "2026-11-20T10:00:00Z"}  # fmt: skip
-    rows = [",".join(header)]
-    for n in range(orders):
-        fields = {**values, "order_number": f"{prefix}{n:05d}", "email": f"c{n}@example.com"}
-        for sku, qty in ((f"SKU-{n % 7}", 1), (f"SKU-{n % 5}", 2)):
-            line = {"sku": sku, "name": f"Tea {sku}", "qty": str(qty), "unit_price": "4.50"}
-            rows.append(",".join({**fields, **line}.get(name, "") for name in header))
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
 
 
 def left_for_the_collector(cli: Cli, *args: str) -> int:
@@ -41,8 +28,16 @@ def left_for_the_collector(cli: Cli, *args: str) -> int:
 
 
 def test_receive_and_process_leave_the_same_few_cycles_whatever_the_size(
-    cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Small batches and chunks, so that the large runs span many of each: a cycle
+    made once per order, per batch or per chunk would show."""
+    from orderops.formats import csv_orders
+    from orderops.services import processing
+
+    monkeypatch.setattr(csv_orders, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(processing, "CHUNK", 20)
+    monkeypatch.setattr(processing, "MAX_CHUNK", 20)
     stock = tmp_path / "stock.csv"
     stock.write_text("sku,location,on_hand\n" + "".join(
         f"SKU-{n},A-01-{n},400\n" for n in range(7)))  # fmt: skip
@@ -51,13 +46,33 @@ def test_receive_and_process_leave_the_same_few_cycles_whatever_the_size(
     left_for_the_collector(cli, "receive", str(generic_csv(tmp_path / "w.csv", "W", 5)))
     left_for_the_collector(cli, "process")
     small = [
-        left_for_the_collector(cli, "receive", str(generic_csv(tmp_path / "s.csv", "S", 200))),
+        left_for_the_collector(cli, "receive", str(generic_csv(tmp_path / "s.csv", "S", 40))),
         left_for_the_collector(cli, "process"),
     ]
     large = [
-        left_for_the_collector(cli, "receive", str(generic_csv(tmp_path / "l.csv", "L", 1600))),
+        left_for_the_collector(cli, "receive", str(generic_csv(tmp_path / "l.csv", "L", 400))),
         left_for_the_collector(cli, "process"),
     ]
-    # A cycle per order would leave over 1,400 more objects in the large runs.
+    # 360 more orders, 18 more batches and chunks: even one object in a cycle each shows.
     for few, more in zip(small, large, strict=True):
-        assert more < few + 300, (small, large)
+        assert more < few + 10, (small, large)
+
+
+def test_the_collector_runs_again_after_a_bulk_run_even_a_failed_one() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a run that failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_before_the_run_stays_paused_after_it() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -502,18 +502,3 @@ def test_an_actor_with_quotes_and_placeholders_is_written_exactly_as_given(
         (None, None, ""),
         (None, None, ""),
     ]
-
-
-def test_a_value_becomes_an_sqlite_literal_only_when_that_is_exact() -> None:
-    from orderops.store.driver import sql_literal
-
-    assert sql_literal(None) == "NULL"
-    assert sql_literal(0) == "0"
-    assert sql_literal(-12) == "-12"
-    assert sql_literal("it's") == "'it''s'"
-    assert sql_literal("") == "''"
-    # Bound instead: a NUL (statement text cannot hold it), and anything not int or str.
-    assert sql_literal("a\x00b") is None
-    assert sql_literal(True) is None
-    assert sql_literal(1.5) is None
-    assert sql_literal(b"x") is None

@@ -94,3 +94,20 @@ def test_a_column_of_utc_times_is_written_as_each_time_alone_would_be(
     from orderops.store.bulk import _sqlite_utc_text, _sqlite_utc_texts
 
     assert list(_sqlite_utc_texts(iter(moments))) == [_sqlite_utc_text(m) for m in moments]
+
+
+def test_a_value_becomes_an_sqlite_literal_only_when_that_is_exact() -> None:
+    from orderops.store.driver import sql_literal
+
+    assert sql_literal(None) == "NULL"
+    assert sql_literal(0) == "0"
+    assert sql_literal(-12) == "-12"
+    assert sql_literal(2**63 - 1) == str(2**63 - 1)
+    assert sql_literal("it's") == "'it''s'"
+    assert sql_literal("") == "''"
+    # Bound instead: a NUL (statement text cannot hold it), and anything not int or str.
+    assert sql_literal("a\x00b") is None
+    assert sql_literal(True) is None
+    assert sql_literal(2**63) is None  # SQLite would read it as an inexact REAL
+    assert sql_literal(1.5) is None
+    assert sql_literal(b"x") is None

@@ -74,6 +74,7 @@ from orderops.store.driver import (
     for_update,
     insert_many,
     rows_in,
+    update_or_fail,
 )
 from orderops.store.engine import defer_checkpoints, widen_cache
 from orderops.store.tables import ORDER_EVENTS, ORDERS
@@ -408,8 +409,9 @@ class _Decisions:
     """What a chunk decided, gathered to be written in bulk.
 
     Rows to insert are built as the driver takes them, so they go to executemany
-    as they are; `at` (the time in its stored form: `bind_value`) and the actor
-    are the same in every row, given once (`insert_many`'s `same`).
+    as they are; `at` (the time in its stored form: `bind_value`), the actor and
+    movements' on_hand_delta (0) are the same in every row, given once
+    (`insert_many`'s `same`).
     """
 
     def __init__(self, actor: str, now: datetime, at: Any) -> None:
@@ -526,16 +528,12 @@ def _write_statuses(
     """Bulk status changes, each only if the order is still where the lifecycle saw it.
 
     Changes of one kind go in one UPDATE over their ids; the rows changed must
-    add up to every change.
+    add up to every change. Only inside a transaction that any failure rolls
+    back whole (`update_or_fail`: a failed statement is not undone alone).
     """
-    # SQLite copies every page a statement that may fail halfway changes to a
-    # statement journal (a temporary file) first, to undo that statement alone:
-    # as much again as the UPDATE writes. OR FAIL needs none, and a failure
-    # here rolls the whole transaction back anyway.
-    update = "UPDATE OR FAIL" if connection.dialect.name == "sqlite" else "UPDATE"
     sql = (
-        f"{update} orders SET status = ?, held_from = ?, hold_reason = ?, hold_until = NULL, "
-        "updated_at = ? WHERE status = ? AND id IN ({values})"
+        f"{update_or_fail(connection)} orders SET status = ?, held_from = ?, hold_reason = ?, "
+        "hold_until = NULL, updated_at = ? WHERE status = ? AND id IN ({values})"
     )
     updated_at = bind_value(connection, ORDERS.c.updated_at, now)
     changed = wanted = 0

@@ -6,8 +6,9 @@ statement per row), and SQLAlchemy's per-value parameter handling. So on
 SQLite values come column by column, each column goes through its dialect
 type processor (the same conversion Core applies, so the rows read and
 compare like any other; UTCDateTime's two steps done as one), the columns are
-zipped into rows and the driver's executemany takes them; and the new order
-ids are assigned here: a receiving
+zipped into rows and the driver's executemany takes them (the values alike in
+every row written into the statement as literals: `driver.sql_literal`); and
+the new order ids are assigned here: a receiving
 transaction starts with BEGIN IMMEDIATE, so no other connection can insert
 until it ends, and the next ids are the ones after the largest, exactly as
 SQLite itself would choose them. PostgreSQL gets a batched INSERT ...

@@ -6,7 +6,9 @@ for every list: in `process` that cost more than running the statements.
 These helpers take SQL written with `?` placeholders, give the driver its own
 (`?` for sqlite3, `%s` for psycopg), and read rows as the driver gives them,
 without result processing. So only values that need no conversion go through them: ids,
-numbers, strings; a datetime goes through `bind_value` first.
+numbers, strings; a datetime goes through `bind_value` first. On SQLite,
+`insert_many` writes the values alike in every row into the statement text as
+literals (`sql_literal`: NULL, a 64-bit int, or a text with its quotes doubled).
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ def driver_sql(connection: Connection, sql: str) -> str:
     if connection.dialect.paramstyle == "qmark":
         return sql
     return sql.replace("?", "%s")
+
+
+def update_or_fail(connection: Connection) -> str:
+    """How to begin an UPDATE of many rows in a transaction that any failure rolls
+    back whole: SQLite's OR FAIL, which spares the statement journal (SQLite
+    otherwise copies every page the statement changes to a temporary file first,
+    to undo that statement alone); a plain UPDATE elsewhere."""
+    return "UPDATE OR FAIL" if connection.dialect.name == "sqlite" else "UPDATE"
 
 
 def for_update(connection: Connection) -> str:
@@ -117,7 +127,7 @@ def sql_literal(value: Any) -> str | None:
     """
     if value is None:
         return "NULL"
-    if type(value) is int:
+    if type(value) is int and -(2**63) <= value < 2**63:  # beyond, SQLite reads a REAL
         return str(value)
     if type(value) is str and "\x00" not in value:
         return "'" + value.replace("'", "''") + "'"
