@@ -485,8 +485,8 @@ def _order_columns(
         now if moment is None else moment if moment.tzinfo is UTC else to_utc(moment)
         for moment in values["placed_at"]
     ]
-    same = {"status": _RECEIVED, "held_from": None, "hold_reason": "", "hold_until": None,
-            "received_at": now, "updated_at": now}  # fmt: skip
+    same = {"status": Status.RECEIVED.value, "held_from": None, "hold_reason": "",
+            "hold_until": None, "received_at": now, "updated_at": now}  # fmt: skip
     columns: dict[str, Iterable[Any]] = {
         **values,
         "placed_at": placed_at,
@@ -529,7 +529,6 @@ def _pick(column: list[Any], indexes: list[int], size: int) -> list[Any]:
     return column if len(indexes) == size else [column[index] for index in indexes]
 
 
-_RECEIVED = lifecycle.Status.RECEIVED.value
 LINE_COLUMNS = ("order_id", "line_no", "sku", "name", "qty", "unit_price_minor")
 EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
 

@@ -121,12 +121,12 @@ def _processor(connection: Connection, column_type: Any) -> Callable[[Any], Any]
     if isinstance(column_type, UTCDateTime):
         return _sqlite_utc_text
     dialect = connection.dialect
-    bind = column_type.dialect_impl(dialect).bind_processor(dialect)
+    bind: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
     if bind is None:
         return None
     if isinstance(column_type, Date):
         return lru_cache(maxsize=1024)(bind)  # a day's orders share a few ship-by dates
-    return _remember_last(bind)
+    return bind
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:
@@ -158,15 +158,3 @@ def _sqlite_utc_texts(column: Iterable[datetime | None]) -> Iterable[str | None]
 _UTC_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 _UTC_PARTS = attrgetter("year", "month", "day", "hour", "minute", "second", "microsecond")
 _TZINFO = attrgetter("tzinfo")
-
-
-def _remember_last(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`process`, skipped when the value is the one just seen (received_at is on every row)."""
-    last: list[Any] = [object(), None]
-
-    def remembered(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return remembered
