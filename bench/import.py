@@ -10,6 +10,11 @@ orders, 200,000 lines), then times, each as a whole fresh process on a fresh dat
   into the same schema (created by `orderops db upgrade`, not timed), with the
   same indexes and pragmas, and no checks at all.
 
+The two databases must then hold the same rows, byte for byte, but for what
+only orderops computes (each order's fingerprint; the plain script writes as
+many dashes) and the time of receiving: the script fails otherwise, so the
+baseline cannot drift into doing less work than orderops.
+
 It prints lines per second, both times, their ratio (target <= 1.5) and the
 peak memory (RSS) of each process (target <= 250 MiB). `--growth` also
 receives a file 5 times larger, to show that memory stays flat.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,7 +37,7 @@ from pathlib import Path
 from generic_csv import generate
 
 RAW_SCRIPT = r"""
-import csv, itertools, sqlite3, sys
+import csv, itertools, json, sqlite3, sys
 from decimal import Decimal
 
 connection = sqlite3.connect(sys.argv[2], isolation_level=None)
@@ -50,7 +56,10 @@ ORDERS = ("INSERT INTO orders (id, order_number, status, hold_reason, placed_at,
 LINES = ("INSERT INTO order_lines (order_id, line_no, sku, name, qty, unit_price_minor) "
          "VALUES (?, ?, ?, ?, ?, ?)")
 EVENTS = ("INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, "
-          "detail) VALUES (?, ?, 'bench', 'receive', NULL, 'received', '{}')")
+          "detail) VALUES (?, ?, 'bench', 'receive', NULL, 'received', ?)")
+# Each event names the file and line its order came from, as orderops writes it.
+SOURCE = '{"source": ' + json.dumps(sys.argv[1])[:-1].replace("%", "%%") + ':%d"}'
+
 
 def flush(orders, lines, events):
     connection.executemany(ORDERS, orders)
@@ -62,24 +71,31 @@ with open(sys.argv[1], newline="", encoding="utf-8-sig") as file:
     next(rows)
     orders, lines, events = [], [], []
     order_id = 0
+    line = 2  # the file's cells hold no line breaks: one row per line
     for number, group in itertools.groupby(rows, key=lambda row: row[0]):
         order_id += 1
         group = list(group)
         o = group[0]
         exponent = EXPONENT.get(o[15], 2)
-        orders.append((order_id, o[0], o[1].replace("T", " ").rstrip("Z"), o[2] or None,
+        # The file's times are whole seconds in UTC, stored as orderops stores them.
+        placed_at = o[1].replace("T", " ").replace("Z", ".000000")
+        orders.append((order_id, o[0], placed_at, o[2] or None,
                        int(o[3]), o[4], o[5], o[6], o[7].lstrip("'"), o[8], o[9], o[10], o[11],
                        o[12], o[13], o[14], o[15], exponent, o[16], "-" * 64, now, now))
         for line_no, row in enumerate(group, start=1):
             price = int(Decimal(row[20]).scaleb(exponent)) if row[20] else None
             lines.append((order_id, line_no, row[17], row[18], int(row[19]), price))
-        events.append((order_id, now))
+        events.append((order_id, now, SOURCE % line))
+        line += len(group)
         if len(orders) >= 2000:
             flush(orders, lines, events)
             orders, lines, events = [], [], []
     flush(orders, lines, events)
 connection.execute("COMMIT")
 """
+
+
+ORDEROPS = [sys.executable, "-m", "orderops"]
 
 
 def run(argv: list[str]) -> tuple[float, float, float]:
@@ -105,6 +121,29 @@ def fresh_database(folder: Path, name: str) -> Path:
     return db
 
 
+# What only orderops computes, or the time of receiving: left out of the comparison.
+NOT_COMPARED = {"fingerprint", "received_at", "updated_at", "at"}
+
+
+def same_rows(ours: Path, raw: Path) -> None:
+    """Exit unless the two databases hold the same orders, lines and events."""
+    connection = sqlite3.connect(ours)
+    connection.execute("ATTACH DATABASE ? AS raw", (str(raw),))
+    for table in ("orders", "order_lines", "order_events"):
+        names = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+        columns = ", ".join(name for name in names if name not in NOT_COMPARED)
+        counts = [connection.execute(f"SELECT count(*) FROM {db}.{table}").fetchone()[0]
+                  for db in ("main", "raw")]  # fmt: skip
+        differing = connection.execute(
+            f"SELECT count(*) FROM (SELECT {columns} FROM main.{table} "
+            f"EXCEPT SELECT {columns} FROM raw.{table})"
+        ).fetchone()[0]
+        if counts[0] != counts[1] or differing:
+            sys.exit(f"{table}: orderops wrote {counts[0]:,} rows, the plain script "
+                     f"{counts[1]:,}; {differing:,} of orderops' rows differ")  # fmt: skip
+    connection.close()
+
+
 def measure(folder: Path, csv_path: Path, runs: int) -> dict[str, list[float]]:
     raw_script = folder / "raw_sqlite.py"
     raw_script.write_text(RAW_SCRIPT)
@@ -112,16 +151,19 @@ def measure(folder: Path, csv_path: Path, runs: int) -> dict[str, list[float]]:
         f"{who}{what}": [] for who in ("ours", "raw") for what in ("", "_cpu", "_mib")
     }
     commands = {
-        "ours": [sys.executable, "-m", "orderops", "--db", "{db}", "receive", str(csv_path)],
+        # The plain script's actor, so that the events match.
+        "ours": [*ORDEROPS, "--db", "{db}", "--actor", "bench", "receive", str(csv_path)],
         "raw": [sys.executable, str(raw_script), str(csv_path), "{db}"],
     }
-    for _ in range(runs):
+    for index in range(runs):
         for who, command in commands.items():
             db = str(fresh_database(folder, f"{who}.db"))
             seconds, cpu, mib = run([db if part == "{db}" else part for part in command])
             result[who].append(seconds)
             result[f"{who}_cpu"].append(cpu)
             result[f"{who}_mib"].append(mib)
+        if index == 0:
+            same_rows(folder / "ours.db", folder / "raw.db")
     return result
 
 
