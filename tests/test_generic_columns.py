@@ -102,6 +102,38 @@ def test_later_rows_may_repeat_the_order_or_leave_it_empty(monkeypatch) -> None:
     assert fast[1][0][ORDER_FIELDS.index("phone")] == "+44 20"  # the spreadsheet escape is off
 
 
+_TWO_VALUES = {"placed_at": ("2026-11-20T10:00:00Z", "2026-11-21T10:00:00Z"),
+               "ship_by": ("2026-12-01", "2026-12-02"), "priority": ("1", "2"),
+               "email": ("a@example.com", "b@example.com"), "country": ("GB", "US"),
+               "currency": ("USD", "EUR")}  # fmt: skip
+
+
+@pytest.mark.parametrize("field", ORDER_FIELDS[1:])
+def test_a_later_row_that_disagrees_in_any_field_goes_the_ordinary_way(field, monkeypatch) -> None:
+    first, other = _TWO_VALUES.get(field, ("x", "y"))
+    rows = [_row("1", **{field: first}), _row("1", **{field: other}, sku="MUG")]
+    fast, slow, batches = read_both_ways(_csv(rows), monkeypatch)
+    assert batches == 0
+    assert fast == slow
+    assert fast[0][0] == "refused"
+
+
+@pytest.mark.parametrize("disagree", [False, True])
+def test_columns_in_another_order_are_read_alike(disagree, monkeypatch) -> None:
+    """Order fields apart from one another (not one run of columns, as export writes them)."""
+    header = GENERIC_HEADER[::-1]
+    first = _row("7", email="ada@example.com", note="Hi", unit_price="1.50")
+    later = _row("7", email="ada@example.com", note="Bye" if disagree else "Hi", sku="MUG")
+    empty_later = ["7"] + [""] * (len(ORDER_FIELDS) - 1) + ["CUP", "Cup", "3", ""]
+    rows = [first, later, empty_later, _row("8", city="Paris")]
+    text = _csv([row[::-1] for row in rows], header)
+    fast, slow, batches = read_both_ways(text, monkeypatch)
+    assert batches == (0 if disagree else 1)
+    assert fast == slow
+    if not disagree:
+        assert [line.sku for line in fast[0][1]] == ["TEA-1", "MUG", "CUP"]
+
+
 @pytest.mark.parametrize(
     "rows",
     [

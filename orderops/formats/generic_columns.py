@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import chain, filterfalse, islice, repeat
+from itertools import chain, compress, count, filterfalse, islice, repeat
 from json.encoder import encode_basestring
-from operator import add, eq, itemgetter, methodcaller, mul
+from operator import add, eq, itemgetter, methodcaller, mul, ne
 from typing import Any
 
 from orderops.domain.money import MoneyError, parse_amount
@@ -109,8 +109,7 @@ class ColumnChecker:
         self.key = position["order_number"]
         # An order's fields other than its number, to compare its later rows with its first.
         others = [position[f] for f in self.fields if f != "order_number"]
-        self.others: Callable[[list[str]], Any] = _tuple_getter(others)
-        self.no_others = ("",) * len(others) if len(others) != 1 else ""
+        self.others, self.no_others = _cells_getter(others)
         self.line_cells = _line_getter([position.get(f) for f in LINE_FIELDS])
         # text -> judged value, and text -> fingerprint piece, per field.
         self.values: dict[str, dict[str, Any]] = {f: {} for f in self.fields}
@@ -263,13 +262,8 @@ def _judge(name: str, text: str) -> Any:
 
 def _first_rows(rows: list[list[str]], key: int) -> list[int]:
     """Where each order begins: the rows whose order number differs from the row before."""
-    firsts = []
-    previous = None
-    for index, number in enumerate(map(itemgetter(key), rows)):
-        if number != previous:
-            firsts.append(index)
-            previous = number
-    return firsts
+    numbers = list(map(itemgetter(key), rows))
+    return list(compress(count(), map(ne, numbers, [None, *numbers[:-1]])))
 
 
 def _lines_pieces(contents: list[str], counts: list[int]) -> list[str]:
@@ -286,8 +280,14 @@ def _line_getter(
     return lambda cells: tuple("" if i is None else cells[i] for i in indexes)  # type: ignore[return-value]
 
 
-def _tuple_getter(indexes: list[int]) -> Callable[[list[str]], Any]:
-    """itemgetter of `indexes` (a tuple for two or more, the cell itself for one)."""
+def _cells_getter(indexes: list[int]) -> tuple[Callable[[list[str]], Any], Any]:
+    """A getter of a row's cells at `indexes`, and what it gives for a row whose
+    cells there are all empty. Columns side by side, as in the generic layout,
+    are taken as one slice: a row's later cells are then copied, not fetched one by one."""
     if not indexes:
-        return lambda cells: ()
-    return itemgetter(*indexes)
+        return (lambda cells: ()), ()
+    if len(indexes) == 1:
+        return itemgetter(indexes[0]), ""
+    if indexes == list(range(indexes[0], indexes[-1] + 1)):
+        return itemgetter(slice(indexes[0], indexes[-1] + 1)), [""] * len(indexes)
+    return itemgetter(*indexes), ("",) * len(indexes)
