@@ -81,6 +81,11 @@ def test_the_known_revisions_are_the_migration_scripts():
 
 def _migrate_from_empty(url: str) -> None:
     """Run every migration script on an empty database, as Alembic does."""
+    _alembic(url, "upgrade", "head")
+
+
+def _alembic(url: str, command_name: str, revision: str) -> None:
+    """Run an Alembic command (upgrade, downgrade) to `revision`, as Alembic does."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -90,8 +95,37 @@ def _migrate_from_empty(url: str) -> None:
         config = Config()
         config.set_main_option("script_location", "orderops.store:migrations")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        getattr(command, command_name)(config, revision)
     engine.dispose()
+
+
+# How `process` reads a chunk's lines.
+_LINES_OF_ORDERS = (
+    "SELECT order_id, id, sku, qty FROM order_lines WHERE order_id IN (1, 2) "
+    "ORDER BY order_id, line_no"
+)
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="an SQLite file, downgraded by Alembic")
+def test_a_database_from_before_the_line_index_is_upgraded_with_its_orders(cli, db_path):
+    """0003 indexes lines by (order, line number): they come out in line order with
+    no sort. A database made before it keeps its orders through the upgrade."""
+    assert cli("receive", "-", input=ORDER_YAML).exit_code == 0
+    before = cli("track", "1001", "--json").stdout
+    _alembic(f"sqlite:///{db_path}", "downgrade", "0002")
+
+    def plan() -> str:
+        with sqlite3.connect(db_path) as connection:
+            rows = connection.execute("EXPLAIN QUERY PLAN " + _LINES_OF_ORDERS).fetchall()
+        return " / ".join(row[-1] for row in rows)
+
+    assert "USE TEMP B-TREE" in plan()
+    upgraded = run_orderops("db", "upgrade", db=db_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.decode() == f"upgraded schema from 0002 to {schema.HEAD}\n"
+    index = "ix_order_lines_order_id_line_no"
+    assert plan() == f"SEARCH order_lines USING INDEX {index} (order_id=?)"
+    assert cli("track", "1001", "--json").stdout == before
 
 
 def test_the_migrated_schema_matches_the_tables(tmp_path):

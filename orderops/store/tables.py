@@ -67,7 +67,8 @@ class OrderLine(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("qty >= 1", name="ck_order_lines_qty"),
         CheckConstraint("unit_price_minor >= 0", name="ck_order_lines_price"),
-        Index("ix_order_lines_order_id", "order_id"),
+        # Lines are read per order, in line order: the index gives them in that order.
+        Index("ix_order_lines_order_id_line_no", "order_id", "line_no"),
         Index("ix_order_lines_sku", "sku"),
     )
 
