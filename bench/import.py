@@ -58,7 +58,8 @@ LINES = ("INSERT INTO order_lines (order_id, line_no, sku, name, qty, unit_price
 EVENTS = ("INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, "
           "detail) VALUES (?, ?, 'bench', 'receive', NULL, 'received', ?)")
 # Each event names the file and line its order came from, as orderops writes it.
-SOURCE = '{"source": ' + json.dumps(sys.argv[1])[:-1].replace("%", "%%") + ':%d"}'
+SOURCE = ('{"source": ' + json.dumps(sys.argv[1], ensure_ascii=False)[:-1].replace("%", "%%")
+          + ':%d"}')
 
 
 def flush(orders, lines, events):
@@ -116,7 +117,7 @@ def fresh_database(folder: Path, name: str) -> Path:
     db = folder / name
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "orderops", "--db", str(db), "db", "upgrade"],
+    subprocess.run([*ORDEROPS, "--db", str(db), "db", "upgrade"],
                    check=True, capture_output=True)  # fmt: skip
     return db
 
@@ -194,7 +195,7 @@ def main() -> None:
             bigger = folder / "bigger.csv"
             more = sum(map(len, generate(bigger, args.orders * 5)))
             db = fresh_database(folder, "growth.db")
-            seconds, _, mib = run([sys.executable, "-m", "orderops", "--db", str(db), "receive",
+            seconds, _, mib = run([*ORDEROPS, "--db", str(db), "receive",
                                    str(bigger)])  # fmt: skip
             print(f"5x file ({args.orders * 5:,} orders, {more:,} lines): {seconds:.2f} s, "
                   f"{more / seconds:,.0f} lines/s, peak {mib:.1f} MiB "

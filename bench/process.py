@@ -58,8 +58,9 @@ def orderops(db: Path, *args: str) -> tuple[float, float]:
     )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"orderops {' '.join(args)} failed ({os.waitstatus_to_exitcode(status)})")
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"orderops {' '.join(args)} failed ({process.returncode})")
     return seconds, usage.ru_utime + usage.ru_stime
 
 
@@ -111,9 +112,9 @@ def main() -> None:
             )
         print(f"orders: {args.orders:,} ({2 * args.orders:,} lines, {args.skus:,} SKUs, "
               f"generic CSV), stock for about 70% of them; outcome: {statuses}")  # fmt: skip
-        for name, runs in (("receive", receive_runs), ("process", process_runs)):
-            seconds = statistics.median(wall for wall, _ in runs)
-            cpu = statistics.median(cpu for _, cpu in runs)
+        for name, timings in (("receive", receive_runs), ("process", process_runs)):
+            seconds = statistics.median(wall for wall, _ in timings)
+            cpu = statistics.median(cpu for _, cpu in timings)
             print(f"{name} (whole process, median of {args.runs}): {seconds:8.2f} s  "
                   f"({cpu:.2f} s CPU)  {args.orders / seconds:9,.0f} orders/s")  # fmt: skip
         for which, label in ((0, "wall"), (1, "CPU")):

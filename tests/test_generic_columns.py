@@ -118,15 +118,27 @@ def test_a_later_row_that_disagrees_in_any_field_goes_the_ordinary_way(field, mo
     assert fast[0][0] == "refused"
 
 
+# Other arrangements of the generic columns than export's (order fields, then line
+# fields): reversed; and the sku between two order fields.
+_SKU_AMID = [*ORDER_FIELDS[:5], "sku", *ORDER_FIELDS[5:], "name", "qty", "unit_price"]
+_ARRANGEMENTS = {
+    "reversed": GENERIC_HEADER[::-1],
+    "sku amid": _SKU_AMID,
+}
+
+
+@pytest.mark.parametrize("arrangement", _ARRANGEMENTS)
 @pytest.mark.parametrize("disagree", [False, True])
-def test_columns_in_another_order_are_read_alike(disagree, monkeypatch) -> None:
-    """Order fields apart from one another (not one run of columns, as export writes them)."""
-    header = GENERIC_HEADER[::-1]
+def test_columns_in_another_order_are_read_alike(arrangement, disagree, monkeypatch) -> None:
+    """The order fields are then not one run of columns in the header's order."""
+    header = _ARRANGEMENTS[arrangement]
+    assert sorted(header) == sorted(GENERIC_HEADER)
     first = _row("7", email="ada@example.com", note="Hi", unit_price="1.50")
     later = _row("7", email="ada@example.com", note="Bye" if disagree else "Hi", sku="MUG")
     empty_later = ["7"] + [""] * (len(ORDER_FIELDS) - 1) + ["CUP", "Cup", "3", ""]
     rows = [first, later, empty_later, _row("8", city="Paris")]
-    text = _csv([row[::-1] for row in rows], header)
+    moved = [GENERIC_HEADER.index(name) for name in header]
+    text = _csv([[row[i] for i in moved] for row in rows], header)
     fast, slow, batches = read_both_ways(text, monkeypatch)
     assert batches == (0 if disagree else 1)
     assert fast == slow

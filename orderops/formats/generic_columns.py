@@ -263,12 +263,12 @@ def _judge(name: str, text: str) -> Any:
 def _first_rows(rows: list[list[str]], key: int) -> list[int]:
     """Where each order begins: the rows whose order number differs from the row before."""
     numbers = list(map(itemgetter(key), rows))
-    return list(compress(count(), map(ne, numbers, [None, *numbers[:-1]])))
+    return list(compress(count(), map(ne, numbers, chain((None,), numbers))))
 
 
 def _lines_pieces(contents: list[str], counts: list[int]) -> list[str]:
     rest = iter(contents)
-    return ['"lines": [' + ", ".join(islice(rest, count)) + "]" for count in counts]
+    return ['"lines": [' + ", ".join(islice(rest, n)) + "]" for n in counts]
 
 
 def _line_getter(

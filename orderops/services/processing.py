@@ -371,13 +371,16 @@ def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order
     return {row[0]: _Order._make(row[1:]) for row in rows}
 
 
+# An order's lines in line order: ix_order_lines_order_id_line_no gives them so, unsorted.
+LINES_OF_ORDERS = (
+    "SELECT order_id, id, sku, qty FROM order_lines WHERE order_id IN ({values}) "
+    "ORDER BY order_id, line_no"
+)
+
+
 def _read_lines(connection: Connection, order_ids: Sequence[int]) -> dict[int, list[LineRequest]]:
     lines: dict[int, list[LineRequest]] = {order_id: [] for order_id in order_ids}
-    sql = (
-        "SELECT order_id, id, sku, qty FROM order_lines WHERE order_id IN ({values}) "
-        "ORDER BY order_id, line_no"
-    )
-    for order_id, line_id, sku, qty in rows_in(connection, sql, order_ids):
+    for order_id, line_id, sku, qty in rows_in(connection, LINES_OF_ORDERS, order_ids):
         lines[order_id].append(LineRequest(line_id, sku, qty))
     return lines
 

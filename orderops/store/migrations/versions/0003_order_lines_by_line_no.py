@@ -1,8 +1,8 @@
 """order lines indexed by order and line number
 
-Every reader of an order's lines wants them in line order (`process`, `track`,
-`export`); an index on order_id alone left SQLite sorting each order's lines
-in a temporary B-tree, a third of the time `process` spends reading them.
+The readers of an order's lines want them in line order (`process`, `track`,
+`receive --update`); an index on order_id alone left SQLite sorting them in a
+temporary B-tree, about a third of the time `process` spends reading them.
 
 Revision ID: 0003
 Revises: 0002
