@@ -17,8 +17,9 @@ baseline cannot drift into doing less work than orderops.
 
 It prints lines per second, both times, their ratio (target <= 1.5) and the
 peak memory (RSS) of each process (target <= 250 MiB); with `--runs`, each
-pair's ratio too, and the median of those. `--growth` also receives a file
-5 times larger, to show that memory stays flat.
+pair's ratio too, and the median of those. The pairs run on one CPU
+(bench/one_cpu.py). `--growth` also receives a file 5 times larger, to show
+that memory stays flat.
 
     python bench/import.py [--orders 100000] [--runs 1] [--growth]
 """
@@ -37,6 +38,7 @@ from operator import truediv
 from pathlib import Path
 
 from generic_csv import generate
+from one_cpu import on_one_cpu
 
 RAW_SCRIPT = r"""
 import csv, itertools, json, sqlite3, sys
@@ -186,10 +188,12 @@ def main() -> None:
         lines = sum(map(len, generate(csv_path, args.orders)))
         size = csv_path.stat().st_size / 2**20
         print(f"file: {args.orders:,} orders, {lines:,} lines, {size:.1f} MiB (generic CSV)")
-        figures = measure(folder, csv_path, args.runs)
+        with on_one_cpu() as cpu:
+            figures = measure(folder, csv_path, args.runs)
         median = {key: statistics.median(values) for key, values in figures.items()}
         ours, raw = median["ours"], median["raw"]
-        print(f"runs: {args.runs} each, alternating, whole processes on fresh databases")
+        print(f"runs: {args.runs} each, alternating, whole processes on fresh databases, "
+              f"all on CPU {cpu}")  # fmt: skip
         for who, label in (("ours", "orderops receive"), ("raw", "plain sqlite3")):
             print(f"{label + ':':18} {median[who]:6.2f} s wall ({median[who + '_cpu']:6.2f} s CPU)"
                   f"  {lines / median[who]:9,.0f} lines/s  "

@@ -9,8 +9,8 @@
    in the same run, as the median of the runs' ratios (each pair runs back
    to back, so a slow spell of the machine falls on both) and as the ratio
    of the medians, for wall time and for CPU time (user and system: on this
-   shared machine, time spent waiting for a core is not the program's).
-   Target <= 1.0.
+   shared machine, time spent waiting for a core is not the program's). The
+   pairs run on one CPU (bench/one_cpu.py). Target <= 1.0.
 3. 8 `orderops process` processes at once on disjoint slices of CONCURRENT
    orders (one SQLite file): orders allocated per second over the wall time
    of the whole race, start-up included. Target >= 500/s.
@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from generic_csv import Lines, generate, order_number, sku_name
+from one_cpu import on_one_cpu
 
 
 def write_stock(path: Path, orders: list[Lines], skus: int, rng: random.Random) -> None:
@@ -95,23 +96,26 @@ def main() -> None:
         chosen = generate(orders_file, args.orders, skus=args.skus)
         write_stock(stock_file, chosen, args.skus, rng)
         receive_runs, process_runs = [], []
-        for run in range(args.runs):
-            # Each run on a new database: receive, then process; the two alternate, so a
-            # slow spell of this shared machine falls on both alike.
-            db = work / f"bench{run}.db"
-            receive_runs.append(orderops(db, "receive", str(orders_file)))
-            orderops(db, "stock", "import", str(stock_file))
-            process_runs.append(orderops(db, "process"))
-            statuses = check(db)
-            received, received_cpu = receive_runs[-1]
-            processed, processed_cpu = process_runs[-1]
-            print(
-                f"run {run + 1}: receive {received:.2f} s ({received_cpu:.2f} s CPU), "
-                f"process {processed:.2f} s ({processed_cpu:.2f} s CPU), ratio "
-                f"{processed / received:.2f} ({processed_cpu / received_cpu:.2f} by CPU)"
-            )
+        # The pairs on one CPU (bench/one_cpu.py); the race below uses every CPU.
+        with on_one_cpu() as pinned:
+            for run in range(args.runs):
+                # Each run on a new database: receive, then process; the two alternate, so a
+                # slow spell of this shared machine falls on both alike.
+                db = work / f"bench{run}.db"
+                receive_runs.append(orderops(db, "receive", str(orders_file)))
+                orderops(db, "stock", "import", str(stock_file))
+                process_runs.append(orderops(db, "process"))
+                statuses = check(db)
+                received, received_cpu = receive_runs[-1]
+                processed, processed_cpu = process_runs[-1]
+                print(
+                    f"run {run + 1}: receive {received:.2f} s ({received_cpu:.2f} s CPU), "
+                    f"process {processed:.2f} s ({processed_cpu:.2f} s CPU), ratio "
+                    f"{processed / received:.2f} ({processed_cpu / received_cpu:.2f} by CPU)"
+                )
         print(f"orders: {args.orders:,} ({2 * args.orders:,} lines, {args.skus:,} SKUs, "
-              f"generic CSV), stock for about 70% of them; outcome: {statuses}")  # fmt: skip
+              f"generic CSV), stock for about 70% of them; outcome: {statuses}; "
+              f"pairs run on CPU {pinned}")  # fmt: skip
         for name, timings in (("receive", receive_runs), ("process", process_runs)):
             seconds = statistics.median(wall for wall, _ in timings)
             cpu = statistics.median(cpu for _, cpu in timings)
