@@ -7,7 +7,7 @@ SQLite values come column by column, each column goes through its dialect
 type processor (the same conversion Core applies, so the rows read and
 compare like any other; UTCDateTime's two steps done as one), the columns are
 zipped into rows and the driver's executemany takes them (the values alike in
-every row written into the statement as literals: `driver.sql_literal`); and
+every row written into the statement as literals: `driver.values_alike`); and
 the new order ids are assigned here: a receiving
 transaction starts with BEGIN IMMEDIATE, so no other connection can insert
 until it ends, and the next ids are the ones after the largest, exactly as
@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Table, func, insert, select
 
-from orderops.store.driver import sql_literal
+from orderops.store.driver import values_alike
 from orderops.store.tables import ORDERS
 from orderops.store.types import UTCDateTime
 
@@ -94,7 +94,7 @@ def _sqlite_insert(
 ) -> None:
     """The driver's executemany of the rows of `columns`, each value through its
     column's processor (one C-level map per column that needs it; once for `same`,
-    whose values go into the statement as literals where they can: `sql_literal`)."""
+    whose values go into the statement as literals where they can: `values_alike`)."""
     names, marks, values = [], [], []
     for name, column in columns.items():
         names.append(name)
@@ -104,14 +104,14 @@ def _sqlite_insert(
             continue
         process = _processor(connection, table.c[name].type)
         values.append(column if process is None else map(process, column))
+    processed = {}
     for name, value in same.items():
         process = _processor(connection, table.c[name].type)
-        value = value if process is None else process(value)
-        literal = sql_literal(value)
-        names.append(name)
-        marks.append("?" if literal is None else literal)
-        if literal is None:
-            values.append(repeat(value, count))
+        processed[name] = value if process is None else process(value)
+    same_names, same_marks, bound = values_alike(connection, processed)
+    names += same_names
+    marks += same_marks
+    values.extend(repeat(value, count) for value in bound)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
     rows = list(zip(*values, strict=True)) if values else [()] * count
     connection.exec_driver_sql(sql, rows)

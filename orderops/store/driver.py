@@ -102,17 +102,29 @@ def insert_many(
     as the driver takes it) into `table`, with the values `same` in every row."""
     if not rows:
         return
-    names, marks, bound = list(columns), ["?"] * len(columns), []
-    for name, value in (same or {}).items():
-        literal = sql_literal(value) if connection.dialect.paramstyle == "qmark" else None
+    same_names, same_marks, bound = values_alike(connection, same or {})
+    if bound:
+        rows = [(*row, *bound) for row in rows]
+    names, marks = [*columns, *same_names], ["?"] * len(columns) + same_marks
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
+
+
+def values_alike(
+    connection: Connection, same: Mapping[str, Any]
+) -> tuple[list[str], list[str], list[Any]]:
+    """For the values `same` in every row of an INSERT: their column names, what the
+    statement holds for each (a literal where `sql_literal` gives one, else `?`), and
+    the values that are still bound, in order."""
+    qmark = connection.dialect.paramstyle == "qmark"
+    names, marks, bound = [], [], []
+    for name, value in same.items():
+        literal = sql_literal(value) if qmark else None
         names.append(name)
         marks.append("?" if literal is None else literal)
         if literal is None:
             bound.append(value)
-    if bound:
-        rows = [(*row, *bound) for row in rows]
-    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
-    connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
+    return names, marks, bound
 
 
 def sql_literal(value: Any) -> str | None:
