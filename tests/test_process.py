@@ -280,7 +280,7 @@ def test_a_lock_held_past_the_busy_timeout_is_waited_out_by_retrying(
     blocker.rollback()
     blocker.close()
     worker.join(10)
-    assert [summary.count("ready") for summary in results] == [1]
+    assert [summary.counts()["ready"] for summary in results] == [1]
     assert statuses(rows) == {"1": "ready"}
 
 

@@ -38,11 +38,11 @@ def process(
         return
     if summary.released:
         print(f"released {len(summary.released)} hold(s) whose date had passed")
-    processed = len(summary.outcomes) - summary.count("skipped")
+    counts = summary.counts()
+    processed = len(summary.outcomes) - counts["skipped"]
     print(
         f"processed {processed} order{'s' if processed != 1 else ''}: "
-        f"{summary.count('ready')} ready, {summary.count('backordered')} backordered, "
-        f"{summary.count('held')} held"
+        f"{counts['ready']} ready, {counts['backordered']} backordered, {counts['held']} held"
     )
     held = [o for o in summary.outcomes if o.outcome == "held"]
     for outcome in held[:SHOWN]:

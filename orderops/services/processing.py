@@ -42,11 +42,12 @@ The statements over a chunk's thousands of ids go to the driver as written
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select
@@ -109,15 +110,17 @@ class ProcessSummary:
     released: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def count(self, outcome: str) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == outcome)
+    def counts(self) -> Counter[str]:
+        """Orders per outcome (counted in one pass: a run may decide 100,000)."""
+        return Counter(map(attrgetter("outcome"), self.outcomes))
 
     def as_json(self) -> dict[str, Any]:
+        counts = self.counts()
         return {
-            "ready": self.count("ready"),
-            "backordered": self.count("backordered"),
-            "held": self.count("held"),
-            "skipped": self.count("skipped"),
+            "ready": counts["ready"],
+            "backordered": counts["backordered"],
+            "held": counts["held"],
+            "skipped": counts["skipped"],
             "released": len(self.released),
             "released_orders": self.released,
             "orders": [
