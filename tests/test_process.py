@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_ORDERS, EXAMPLES, run_orderops, sqlite_only, write_lock_held
+from conftest import (
+    EXAMPLE_ORDERS,
+    EXAMPLES,
+    generic_csv,
+    run_orderops,
+    sqlite_only,
+    write_lock_held,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 Cli = Callable[..., Any]
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -262,7 +272,6 @@ def test_a_busy_database_makes_process_wait_then_exit_6_with_a_clear_message(
 def test_a_lock_held_past_the_busy_timeout_is_waited_out_by_retrying(
     db_path: Path, shop: Callable[..., None], rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sqlite3
     import threading
 
     from orderops.services.processing import process_orders
@@ -394,7 +403,6 @@ def test_a_chunk_whose_reads_went_stale_is_done_again_under_the_lock(
     """A chunk reads and decides before taking the write lock. If another process
     writes in between, SQLite refuses the chunk's first write; the chunk is then
     read, decided and written again under the lock, on the stock as it now is."""
-    import sqlite3
 
     from orderops.services import processing
 
@@ -423,7 +431,6 @@ def test_a_chunk_whose_reads_went_stale_is_done_again_under_the_lock(
 def test_once_another_writer_shows_up_every_chunk_takes_the_lock_first_sized_afresh(
     db_path: Path, cli: Cli, rows: Rows, shop: Callable[..., None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sqlite3
 
     from orderops.services import processing
 
@@ -502,3 +509,48 @@ def test_an_actor_with_quotes_and_placeholders_is_written_exactly_as_given(
         (None, None, ""),
         (None, None, ""),
     ]
+
+
+@sqlite_only
+def test_process_finds_its_orders_by_id_whatever_the_sampled_statistics_say(
+    cli: Cli, db_path: Path, rows: Rows, order_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    assert cli("receive", str(generic_csv(tmp_path / "o.csv", "P", 2500))).exit_code == 0
+    stock = "sku,location,on_hand\n" + "".join(f"SKU-{n},A-01-{n},9999\n" for n in range(7))
+    assert cli("stock", "import", str(order_file(stock, suffix=".csv"))).exit_code == 0
+    # The statistics of orders that receive's bounded ANALYZE left after 100,000 orders:
+    # about 1,000 orders per status. Against them SQLite judged `status = ?` more
+    # selective than a batch of 1,000 ids or more, and scanned the status index (every
+    # received order) for each batch.
+    with sqlite3.connect(db_path) as connection:
+        connection.executemany(
+            "UPDATE sqlite_stat1 SET stat = ? WHERE tbl = 'orders' AND idx = ?",
+            [("155584 1001 1001", "ix_orders_status_ship_by"), ("86211 1", "ix_orders_email"),
+             ("74120 1", "sqlite_autoindex_orders_1")],
+        )  # fmt: skip
+    connection.close()
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
+        if not many and " orders" in sql and "id IN (" in sql and len(params) > 1000:
+            statements.append((sql, params))
+
+    event.listen(Engine, "before_cursor_execute", keep)
+    try:
+        result = cli("process")
+    finally:
+        event.remove(Engine, "before_cursor_execute", keep)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "processed 2500 orders: 2500 ready, 0 backordered, 0 held\n"
+    assert rows("SELECT count(*) FROM orders WHERE status = 'ready'") == [(2500,)]
+    assert {sql.split()[0] for sql, _ in statements} == {"SELECT", "UPDATE"}
+    with sqlite3.connect(db_path) as connection:
+        for sql, params in statements:
+            plan = " / ".join(
+                step[-1] for step in connection.execute("EXPLAIN QUERY PLAN " + sql, params)
+            )
+            # By id, or reading the whole table (most of it is asked for); not by status.
+            assert plan in ("SEARCH orders USING INTEGER PRIMARY KEY (rowid=?)", "SCAN orders"), (
+                f"{sql[:40]}...: {plan}"
+            )
+    connection.close()

@@ -36,7 +36,9 @@ them, so an order another process handled in the meantime is left alone. On
 PostgreSQL the chunk locks its orders and bins as it reads them (FOR UPDATE).
 
 The statements over a chunk's thousands of ids go to the driver as written
-(`store.driver`): Core would compile their IN lists anew for each chunk.
+(`store.driver`): Core would compile their IN lists anew for each chunk. Those
+on orders find their rows by id alone (`by_id_only`), whatever the planner's
+statistics say of the other conditions.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from orderops.store.database import Database
 from orderops.store.driver import (
     all_rows,
     bind_value,
+    by_id_only,
     driver_sql,
     each_batch,
     for_update,
@@ -369,8 +372,9 @@ ADDRESS_COLUMNS = _Order._fields[3:]
 def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order]:
     """The chunk's orders still processable, by id; locked in id order on PostgreSQL."""
     sql = (
-        f"SELECT id, order_number, status, held_from, {', '.join(ADDRESS_COLUMNS)} FROM orders "
-        f"WHERE status IN (?, ?) AND id IN ({{values}}) ORDER BY id{for_update(connection)}"
+        f"SELECT id, order_number, status, held_from, {', '.join(ADDRESS_COLUMNS)} "
+        f"FROM orders{by_id_only(connection)} WHERE status IN (?, ?) AND id IN ({{values}}) "
+        f"ORDER BY id{for_update(connection)}"
     )
     rows = rows_in(connection, sql, sorted(ids), PROCESSABLE)
     return {row[0]: _Order._make(row[1:]) for row in rows}
@@ -540,8 +544,9 @@ def _write_statuses(
     back whole (`update_or_fail`: a failed statement is not undone alone).
     """
     sql = (
-        f"{update_or_fail(connection)} orders SET status = ?, held_from = ?, hold_reason = ?, "
-        "hold_until = NULL, updated_at = ? WHERE status = ? AND id IN ({values})"
+        f"{update_or_fail(connection)} orders{by_id_only(connection)} SET status = ?, "
+        "held_from = ?, hold_reason = ?, hold_until = NULL, updated_at = ? "
+        "WHERE status = ? AND id IN ({values})"
     )
     updated_at = bind_value(connection, ORDERS.c.updated_at, now)
     changed = wanted = 0
