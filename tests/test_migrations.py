@@ -47,6 +47,29 @@ def test_a_newer_database_is_refused_and_not_touched(db_path):
         assert result.returncode == 6, (args, result.stderr)
         assert result.stderr.startswith(b"error: the database's schema (9999_future) is newer")
     assert db_path.read_bytes() == before
+    assert list(db_path.parent.glob(f"{db_path.name}-*")) == []  # no WAL left beside it
+
+
+def test_a_database_refused_on_opening_closes_its_connections(db_path, monkeypatch):
+    # No one gets the refused Database to close: it must close what it opened itself.
+    from orderops.errors import DatabaseError
+    from orderops.store import database
+
+    assert run_orderops("db", "upgrade", db=db_path).returncode == 0
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    connection.close()
+    engines = []
+
+    def make_engine(url):
+        engines.append(real(url))
+        return engines[-1]
+
+    real = database.make_engine
+    monkeypatch.setattr(database, "make_engine", make_engine)
+    with pytest.raises(DatabaseError, match="newer than this orderops"):
+        database.Database(str(db_path))
+    assert len(engines) == 1 and engines[0].pool.checkedin() == 0
 
 
 def test_db_status_before_and_after_upgrade(cli, db_path):

@@ -33,9 +33,14 @@ class Database:
             refuse_if_missing(self.url)
         self.engine: Engine = make_engine(self.url)
         if migrate:
-            with translated_errors(self.url):
-                schema.ensure_current(self.engine)
-                use_wal(self.engine)
+            try:
+                with translated_errors(self.url):
+                    schema.ensure_current(self.engine)
+                    use_wal(self.engine)
+            except BaseException:
+                # No one gets this Database to close: close its connections here.
+                self.engine.dispose()
+                raise
 
     @property
     def safe_url(self) -> str:
