@@ -36,9 +36,9 @@ them, so an order another process handled in the meantime is left alone. On
 PostgreSQL the chunk locks its orders and bins as it reads them (FOR UPDATE).
 
 The statements over a chunk's thousands of ids go to the driver as written
-(`store.driver`): Core would compile their IN lists anew for each chunk. Those
-on orders find their rows by id alone (`by_id_only`), whatever the planner's
-statistics say of the other conditions.
+(`store.driver`): Core would compile their IN lists anew for each chunk. On SQLite,
+those on orders find their rows by id alone (`by_id_only`), whatever the
+planner's statistics say of the other conditions.
 """
 
 from __future__ import annotations

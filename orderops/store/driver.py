@@ -45,10 +45,13 @@ def for_update(connection: Connection) -> str:
 
 def by_id_only(connection: Connection) -> str:
     """The clause, after a table's name, that has SQLite find its rows by id alone: for
-    statements over a batch of ids, which by construction are what picks the rows.
-    SQLite's planner, going by ANALYZE's bounded sample, may otherwise judge another
-    condition more selective: `status = ?` over an index of statuses, which then
-    scans every received order for each batch. PostgreSQL needs nothing here."""
+    statements over a batch of ids that all meet the other conditions (or nearly), so
+    that no index on those conditions can pick fewer rows. SQLite's planner, going by
+    ANALYZE's bounded sample, may judge otherwise: after receiving 100,000 orders it took
+    `status = ?` to pick about 1,000 of them, and scanned the index of statuses (every
+    received order) for each batch of ids. The id must be the table's INTEGER PRIMARY
+    KEY (its rowid): NOT INDEXED leaves only rowid lookups or a full scan. PostgreSQL
+    needs nothing here."""
     return " NOT INDEXED" if connection.dialect.name == "sqlite" else ""
 
 
