@@ -34,9 +34,9 @@ def address_complete(
     """Whether `hold_reasons` finds nothing wrong with this address: the quick
     check for bulk work, which asks `hold_reasons` only about the others.
     (The first four arguments are ADDRESS_FIELDS, in order.)"""
-    return all(
-        value.strip() for value in (customer_name, address1, city, country)
-    ) and not _postal_code_missing(country.strip(), postal_code.strip())
+    # Written out, not all() over a generator: called once per order, 100,000 in a run.
+    filled = customer_name.strip() and address1.strip() and city.strip() and country.strip()
+    return bool(filled) and not _postal_code_missing(country.strip(), postal_code.strip())
 
 
 def hold_reasons(
