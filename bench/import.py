@@ -27,18 +27,17 @@ that memory stays flat.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from operator import truediv
 from pathlib import Path
 
 from generic_csv import generate
 from one_cpu import on_one_cpu
+from timed import run_timed
 
 RAW_SCRIPT = r"""
 import csv, itertools, json, sqlite3, sys
@@ -103,20 +102,6 @@ connection.execute("COMMIT")
 ORDEROPS = [sys.executable, "-m", "orderops"]
 
 
-def run(argv: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    out = process.stdout.read().decode() if process.stdout else ""
-    err = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed ({process.returncode}):\n{out}{err}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
 def fresh_database(folder: Path, name: str) -> Path:
     db = folder / name
     for suffix in ("", "-wal", "-shm"):
@@ -163,7 +148,7 @@ def measure(folder: Path, csv_path: Path, runs: int) -> dict[str, list[float]]:
     for index in range(runs):
         for who, command in commands.items():
             db = str(fresh_database(folder, f"{who}.db"))
-            seconds, cpu, mib = run([db if part == "{db}" else part for part in command])
+            seconds, cpu, mib = run_timed([db if part == "{db}" else part for part in command])
             result[who].append(seconds)
             result[f"{who}_cpu"].append(cpu)
             result[f"{who}_mib"].append(mib)
@@ -209,7 +194,7 @@ def main() -> None:
             bigger = folder / "bigger.csv"
             more = sum(map(len, generate(bigger, args.orders * 5)))
             db = fresh_database(folder, "growth.db")
-            seconds, _, mib = run([*ORDEROPS, "--db", str(db), "receive",
+            seconds, _, mib = run_timed([*ORDEROPS, "--db", str(db), "receive",
                                    str(bigger)])  # fmt: skip
             print(f"5x file ({args.orders * 5:,} orders, {more:,} lines): {seconds:.2f} s, "
                   f"{more / seconds:,.0f} lines/s, peak {mib:.1f} MiB "

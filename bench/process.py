@@ -34,6 +34,7 @@ from pathlib import Path
 
 from generic_csv import Lines, generate, order_number, sku_name
 from one_cpu import on_one_cpu
+from timed import run_timed
 
 
 def write_stock(path: Path, orders: list[Lines], skus: int, rng: random.Random) -> None:
@@ -52,17 +53,10 @@ def write_stock(path: Path, orders: list[Lines], skus: int, rng: random.Random) 
 
 def orderops(db: Path, *args: str) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user and system) of one `orderops` process."""
-    env = {**os.environ, "ORDEROPS_DB": str(db)}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orderops", *args], env=env, stdout=subprocess.DEVNULL
+    timing = run_timed(
+        [sys.executable, "-m", "orderops", *args], {**os.environ, "ORDEROPS_DB": str(db)}
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        sys.exit(f"orderops {' '.join(args)} failed ({process.returncode})")
-    return seconds, usage.ru_utime + usage.ru_stime
+    return timing.wall, timing.cpu
 
 
 def check(db: Path) -> dict[str, int]:
