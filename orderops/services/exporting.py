@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 
 from orderops.domain.money import from_minor
 from orderops.domain.orders import ORDER_FIELDS, OrderLine, OrderRecord
@@ -15,10 +15,9 @@ from orderops.formats.records import currency_exponent
 from orderops.formats.yaml_orders import write_yaml_orders
 from orderops.lifecycle import Status
 from orderops.store.database import Database
-from orderops.store.tables import ORDER_LINES, ORDERS
+from orderops.store.orders import export_rows
 
 EXPORT_FORMATS = ("csv", "yaml")
-_STREAM_ROWS = 2000
 
 
 def export_orders(
@@ -34,28 +33,10 @@ def export_orders(
     `since` is inclusive and `until` exclusive, both on placed_at (UTC).
     The rows are streamed, so an export of any size runs in flat memory.
     """
-    query = (
-        select(
-            ORDERS.c.id,
-            *(ORDERS.c[name] for name in ORDER_FIELDS),
-            ORDER_LINES.c.sku,
-            ORDER_LINES.c.name.label("line_name"),
-            ORDER_LINES.c.qty,
-            ORDER_LINES.c.unit_price_minor,
-        )
-        .join(ORDER_LINES, ORDER_LINES.c.order_id == ORDERS.c.id)
-        .order_by(ORDERS.c.placed_at, ORDERS.c.id, ORDER_LINES.c.line_no)
-    )
-    if statuses:
-        query = query.where(ORDERS.c.status.in_([s.value for s in statuses]))
-    if since is not None:
-        query = query.where(ORDERS.c.placed_at >= since)
-    if until is not None:
-        query = query.where(ORDERS.c.placed_at < until)
     write = write_yaml_orders if format == "yaml" else write_generic_csv
+    chosen = [status.value for status in statuses]
     with db.transaction(write=False) as session:
-        rows = session.connection().execution_options(yield_per=_STREAM_ROWS).execute(query)
-        return write(out, _records(rows))
+        return write(out, _records(export_rows(session, chosen, since, until)))
 
 
 def _records(rows: Any) -> Iterator[OrderRecord]:

@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import func
-from sqlmodel import Session, col, select
 
 from orderops.domain.money import from_minor
 from orderops.domain.orders import ORDER_FIELDS
 from orderops.errors import NotFound
 from orderops.lifecycle import Action, Status
-from orderops.services.transitions import change_status, utcnow
+from orderops.services.clock import utcnow
 from orderops.store.database import Database
+from orderops.store.orders import (
+    find_order,
+    lock_order,
+    order_events,
+    order_lines,
+    orders_with_line_counts,
+    other_orders,
+)
+from orderops.store.status import StatusMove, apply_moves
+from orderops.store.stock_moves import release_allocations
 from orderops.store.tables import Order, OrderEvent, OrderLine
-
-
-def find_order(session: Session, key: str) -> Order:
-    """The order with this number, else the latest one for this e-mail address."""
-    key = key.strip()
-    order = session.exec(select(Order).where(Order.order_number == key)).first()
-    if order is None and "@" in key:
-        order = session.exec(
-            select(Order)
-            .where(func.lower(Order.email) == key.lower())
-            .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
-        ).first()
-    if order is None:
-        raise NotFound(f"no order {key}")
-    return order
 
 
 def track_order(db: Database, key: str) -> dict[str, Any]:
@@ -39,20 +31,15 @@ def track_order(db: Database, key: str) -> dict[str, Any]:
     numbers of the customer's other orders when found by e-mail."""
     with db.transaction(write=False) as session:
         order = find_order(session, key)
-        lines = session.exec(
-            select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.line_no))
-        ).all()
-        events = session.exec(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))
-        ).all()
-        others: Sequence[str] = []
+        if order is None:
+            raise NotFound(f"no order {key.strip()}")
+        assert order.id is not None
+        lines = order_lines(session, order.id)
+        events = order_events(session, order.id)
+        others: list[str] = []
         if order.order_number != key.strip() and order.email:
-            others = session.exec(
-                select(Order.order_number)
-                .where(func.lower(Order.email) == order.email.lower(), Order.id != order.id)
-                .order_by(col(Order.placed_at))
-            ).all()
-    return order_view(order, lines, events) | {"other_orders": list(others)}
+            others = other_orders(session, order.email, order.id)
+    return order_view(order, lines, events) | {"other_orders": others}
 
 
 def order_view(
@@ -92,20 +79,8 @@ def order_view(
 
 def list_orders(db: Database, statuses: Sequence[Status] = ()) -> list[dict[str, Any]]:
     """Orders with their line counts, oldest placed first."""
-    line_count = (
-        select(OrderLine.order_id, func.count().label("n"))
-        .group_by(col(OrderLine.order_id))
-        .subquery()
-    )
-    query = (
-        select(Order, line_count.c.n)
-        .join(line_count, line_count.c.order_id == Order.id)
-        .order_by(col(Order.placed_at), col(Order.id))
-    )
-    if statuses:
-        query = query.where(col(Order.status).in_([s.value for s in statuses]))
     with db.transaction(write=False) as session:
-        rows = session.exec(query).all()
+        rows = orders_with_line_counts(session, [s.value for s in statuses])
     return [
         {
             "order_number": order.order_number,
@@ -125,7 +100,7 @@ def hold_order(
     detail: dict[str, Any] = {"reason": reason}
     if until is not None:
         detail["until"] = until
-    return _act(db, number, Action.HOLD, actor, detail, hold_reason=reason, hold_until=until)
+    return _act(db, number, Action.HOLD, actor, detail)
 
 
 def release_order(db: Database, number: str, actor: str) -> dict[str, Any]:
@@ -134,15 +109,7 @@ def release_order(db: Database, number: str, actor: str) -> dict[str, Any]:
 
 def cancel_order(db: Database, number: str, reason: str, actor: str) -> dict[str, Any]:
     """Cancel an order and free the stock it reserved (a ready order, or one held from ready)."""
-    from orderops.services.stock import free_allocations
-
-    def free(session: Session, order: Order, at: datetime) -> dict[str, Any]:
-        assert order.id is not None
-        session.flush()
-        freed = free_allocations(session.connection(), order.id, actor, f"cancel: {reason}", at)
-        return {"units_freed": freed}
-
-    return _act(db, number, Action.CANCEL, actor, {"reason": reason}, after=free)
+    return _act(db, number, Action.CANCEL, actor, {"reason": reason}, frees=f"cancel: {reason}")
 
 
 def _act(
@@ -151,33 +118,33 @@ def _act(
     action: Action,
     actor: str,
     detail: dict[str, Any],
-    hold_reason: str = "",
-    hold_until: datetime | None = None,
-    after: Callable[[Session, Order, datetime], dict[str, Any]] | None = None,
+    frees: str = "",
 ) -> dict[str, Any]:
     """Apply one operator action to one order, retried while the database is busy.
 
-    A hold's reason lives only while the order is held; `after` does the
-    action's own work (freeing stock) in the same transaction.
+    With `frees` (the reason), what was reserved for the order goes back to stock
+    in the same transaction, and the event says how many units.
     """
 
-    def work(session: Session) -> dict[str, Any]:
-        order = session.exec(
-            select(Order).where(Order.order_number == number.strip()).with_for_update()
-        ).first()
+    def work(session: Any) -> dict[str, Any]:
+        connection = session.connection()
+        order = lock_order(connection, number.strip())
         if order is None:
             raise NotFound(f"no order {number}")
         at = utcnow()
-        transition = change_status(session, order, action, actor, detail, at)
-        order.hold_reason = hold_reason
-        order.hold_until = hold_until
-        result = {
-            "order_number": order.order_number,
+        event, freed = dict(detail), 0
+        if frees:
+            freed = release_allocations(connection, [order.id], actor, at, frees)[order.id]
+        if freed:
+            event["units_freed"] = freed
+        (transition,) = apply_moves(connection, [StatusMove(*order, action, event)], actor, at)
+        result: dict[str, Any] = {
+            "order_number": order.number,
             "from": transition.from_status,
             "to": transition.to_status,
         }
-        if after is not None:
-            result |= after(session, order, at)
+        if frees:
+            result["units_freed"] = freed
         return result
 
     return db.write(work)

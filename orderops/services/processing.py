@@ -35,10 +35,8 @@ way a chunk reads the status of its orders in the transaction that writes
 them, so an order another process handled in the meantime is left alone. On
 PostgreSQL the chunk locks its orders and bins as it reads them (FOR UPDATE).
 
-The statements over a chunk's thousands of ids go to the driver as written
-(`store.driver`): Core would compile their IN lists anew for each chunk. On SQLite,
-those on orders find their rows by id alone (`by_id_only`), whatever the
-planner's statistics say of the other conditions.
+Statuses change through `store.status.apply_moves` and stock through
+`store.stock_moves.move_stock`, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -47,41 +45,32 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import partial
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select
 from sqlmodel import Session
 
 from orderops import lifecycle
-from orderops.domain.allocation import (
-    Availability,
-    LineRequest,
-    Reservation,
-    allocate_order,
-    units_by_bin,
-)
+from orderops.domain.allocation import Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import address_complete, hold_reasons
-from orderops.errors import Conflict, DatabaseBusy, NotFound, TransitionRefused
-from orderops.lifecycle import Action, Status, Transition
-from orderops.services.collector import collector_paused
-from orderops.services.transitions import event_values, utcnow
+from orderops.errors import DatabaseBusy, NotFound, TransitionRefused
+from orderops.lifecycle import Action, Status
+from orderops.services.clock import utcnow
 from orderops.store.database import Database
-from orderops.store.driver import (
-    all_rows,
-    bind_value,
-    by_id_only,
-    driver_sql,
-    each_batch,
-    for_update,
-    insert_many,
-    rows_in,
-    update_or_fail,
+from orderops.store.orders import (
+    OrderToProcess,
+    begin_processing_chunk,
+    expired_holds,
+    line_requests,
+    named_queue,
+    order_ids,
+    orders_to_process,
+    processing_queue,
 )
-from orderops.store.engine import defer_checkpoints, widen_cache
-from orderops.store.tables import ORDER_EVENTS, ORDERS
+from orderops.store.status import StatusMove, apply_moves
+from orderops.store.stock import availability, known_skus
+from orderops.store.stock_moves import StockMove, add_allocations, move_stock
 
 # Orders in the first chunk, and the fewest in any (see the module docstring).
 CHUNK = 2000
@@ -89,15 +78,6 @@ MAX_CHUNK = 50_000
 # How long a chunk may hold the write lock: while no other writer is seen, and once one is.
 ALONE_SECONDS = 3.0
 CHUNK_SECONDS = 1.0
-# SQLite's page cache for the run (KiB): the orders table, their lines and the indexes
-# a chunk writes stay in memory from one chunk to the next instead of being read again.
-CACHE_KIB = 262_144
-# WAL pages (4 KiB) the chunks of a run may leave before a commit copies them back into
-# the file: a few chunks' worth (a chunk of MAX_CHUNK orders writes some 20,000), so that
-# pages every chunk rewrites are copied once for several. At 25,000, processing 100,000
-# orders copied 111 MiB back and wrote 203 MiB of WAL; at 50,000, 70 MiB and 163 MiB.
-CHECKPOINT_PAGES = 50_000
-BATCH = 2000
 RECEIVED = Status.RECEIVED.value
 PROCESSABLE = (RECEIVED, Status.BACKORDERED.value)
 
@@ -136,23 +116,21 @@ class ProcessSummary:
 
 def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
     """Process the named orders, or every received and backordered one."""
-    with collector_paused():
-        return _process(db, numbers, actor)
-
-
-def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
     summary = ProcessSummary()
-    named = _resolve(db, numbers) if numbers else None
+    with db.bulk_run():
+        named = _resolve(db, numbers) if numbers else None
+        summary.released = db.write(partial(_release_expired_holds, ids=named, actor=actor))
+        queue, skipped = _queue(db, named)
+        summary.outcomes.extend(skipped)
+        _process_queue(db, queue, actor, summary)
+    return summary
 
-    def release(session: Session) -> list[str]:
-        return release_expired_holds(session.connection(), named, actor, utcnow())
 
-    summary.released = db.write(release)
-    queue, skipped = _queue(db, named)
-    summary.outcomes.extend(skipped)
+def _process_queue(db: Database, queue: list[int], actor: str, summary: ProcessSummary) -> None:
+    """Decide and write the queue chunk by chunk (see the module docstring)."""
     known: set[str] = set()
     start = 0
-    # Read before locking until another writer shows up (see the module docstring).
+    # Read before locking until another writer shows up.
     read_first = db.reads_before_locking
     sizer = _ChunkSizer(ALONE_SECONDS if read_first else CHUNK_SECONDS)
     while start < len(queue):
@@ -173,7 +151,6 @@ def _process(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary
         # From taking the lock to the end of the commit: how long the lock was held.
         sizer.record(len(chunk), time.perf_counter() - sizer.locked_at)
         start += len(chunk)
-    return summary
 
 
 class _ChunkSizer:
@@ -201,14 +178,7 @@ def _resolve(db: Database, numbers: Sequence[str]) -> list[int]:
     """The ids of the named orders, in the order named; NotFound names every unknown one."""
     unique = list(dict.fromkeys(numbers))
     with db.transaction(write=False) as session:
-        found: dict[str, int] = {}
-        for start in range(0, len(unique), BATCH):
-            rows = session.connection().execute(
-                select(ORDERS.c.order_number, ORDERS.c.id).where(
-                    ORDERS.c.order_number.in_(unique[start : start + BATCH])
-                )
-            )
-            found.update({number: order_id for number, order_id in rows})
+        found = order_ids(session.connection(), unique)
     missing = [n for n in unique if n not in found]
     if missing:
         shown = ", ".join(missing[:10]) + (
@@ -218,80 +188,30 @@ def _resolve(db: Database, numbers: Sequence[str]) -> list[int]:
     return [found[n] for n in unique]
 
 
-def release_expired_holds(
-    connection: Connection, named: Sequence[int] | None, actor: str, now: datetime
-) -> list[str]:
+def _release_expired_holds(session: Session, ids: Sequence[int] | None, actor: str) -> list[str]:
     """Return orders whose hold's until-date has passed to where they were held from."""
-    query = (
-        select(ORDERS.c.id, ORDERS.c.order_number, ORDERS.c.status, ORDERS.c.held_from,
-               ORDERS.c.hold_until)
-        .where(ORDERS.c.status == Status.ON_HOLD.value, ORDERS.c.hold_until <= now)
-        .order_by(ORDERS.c.id)
-        .with_for_update()
-    )  # fmt: skip
-    if named is None:
-        expired = list(connection.execute(query))
-    else:
-        expired = [
-            row
-            for start in range(0, len(named), BATCH)
-            for row in connection.execute(
-                query.where(ORDERS.c.id.in_(named[start : start + BATCH]))
-            )
-        ]
-    released, events = [], []
-    statuses: dict[StatusKey, list[int]] = {}
-    for row in expired:
-        transition = lifecycle.apply(
-            row.order_number, Status(row.status), Action.RELEASE,
-            Status(row.held_from) if row.held_from else None,
-        )  # fmt: skip
-        statuses.setdefault(_status_key(transition), []).append(row.id)
-        events.append(
-            event_values(row.id, transition, actor, now,
-                         {"reason": "hold expired", "until": row.hold_until})
-        )  # fmt: skip
-        released.append(row.order_number)
-    _write_statuses(connection, statuses, now)
-    if events:
-        connection.execute(insert(ORDER_EVENTS), events)
-    return released
+    connection, now = session.connection(), utcnow()
+    expired = expired_holds(connection, ids, now)
+    moves = [
+        StatusMove(*order, Action.RELEASE, {"reason": "hold expired", "until": until})
+        for order, until in expired
+    ]
+    apply_moves(connection, moves, actor, now)
+    return [order.number for order, _ in expired]
 
 
 def _queue(db: Database, named: Sequence[int] | None) -> tuple[list[int], list[Outcome]]:
     """Ids to process, first first; and the named orders that cannot be processed."""
     with db.transaction(write=False) as session:
         if named is None:
-            # The database sorts (as _first_first does); only the ids come back.
-            every = (
-                "SELECT id FROM orders WHERE status IN (?, ?) "
-                "ORDER BY priority DESC, ship_by IS NULL, ship_by, placed_at, id"
-            )
-            found = all_rows(session.connection(), every, PROCESSABLE)
-            return [order_id for (order_id,) in found], []
-        query = select(
-            ORDERS.c.id, ORDERS.c.order_number, ORDERS.c.status, ORDERS.c.priority,
-            ORDERS.c.ship_by, ORDERS.c.placed_at,
-        )  # fmt: skip
-        rows: list[Any] = []
-        for start in range(0, len(named), BATCH):
-            rows.extend(
-                session.connection().execute(
-                    query.where(ORDERS.c.id.in_(named[start : start + BATCH]))
-                )
-            )
-        rows.sort(key=_first_first)
+            return processing_queue(session.connection(), PROCESSABLE), []
+        queued = named_queue(session.connection(), named)
     skipped = [
-        Outcome(row.order_number, "skipped", _refusal(row.order_number, row.status))
-        for row in rows
-        if row.status not in PROCESSABLE
+        Outcome(order.number, "skipped", _refusal(order.number, order.status))
+        for order in queued
+        if order.status not in PROCESSABLE
     ]
-    return [row.id for row in rows if row.status in PROCESSABLE], skipped
-
-
-def _first_first(row: Any) -> tuple[Any, ...]:
-    """Highest priority, then earliest ship-by (none last), then earliest placed."""
-    return (-row.priority, row.ship_by is None, row.ship_by or date.min, row.placed_at, row.id)
+    return [order.id for order in queued if order.status in PROCESSABLE], skipped
 
 
 def _refusal(number: str, status: str) -> str:
@@ -311,36 +231,24 @@ def _process_chunk(
     sizer: _ChunkSizer,
     read_first: bool = False,
 ) -> list[Outcome]:
+    """Read a chunk's orders, lines and stock; decide each order; write the decisions."""
     connection = session.connection()  # takes the write lock, unless read_first
     sizer.locked_at = time.perf_counter()
-    widen_cache(connection, CACHE_KIB)
-    defer_checkpoints(connection, CHECKPOINT_PAGES)
-    now = utcnow()
-    orders = _read_orders(connection, ids)
-    lines = _read_lines(connection, list(orders))
+    begin_processing_chunk(connection)
+    orders = orders_to_process(connection, ids, PROCESSABLE)
+    lines = line_requests(connection, list(orders))
     skus = sorted({line.sku for found in lines.values() for line in found})
     # Products are never deleted: a SKU found known stays known; only the others are asked.
-    unknown = [sku for sku in skus if sku not in known]
-    products = "SELECT sku FROM products WHERE sku IN ({values})"
-    known.update(sku for (sku,) in rows_in(connection, products, unknown))
-    available, bin_ids = _read_bins(connection, skus)
-
-    # Most orders are complete and ask for known SKUs: `hold_reasons` words the others.
-    all_known = known.issuperset(skus)
-    decisions = _Decisions(actor, now, bind_value(connection, ORDER_EVENTS.c.at, now))
+    known.update(known_skus(connection, [sku for sku in skus if sku not in known]))
+    available = availability(connection, skus)
+    decisions = _Decisions()
     for order_id in ids:
         order = orders.get(order_id)
         if order is None:
             continue  # processed by someone else since the queue was read
         order_lines = lines[order_id]
-        if not (
-            address_complete(
-                order.customer_name, order.address1, order.city, order.country, order.postal_code
-            )
-            and (all_known or all(line.sku in known for line in order_lines))
-        ):
-            skus_asked = [line.sku for line in order_lines]
-            reasons = hold_reasons(order._asdict(), skus_asked, known)
+        if not _verified(order, [line.sku for line in order_lines], known):
+            reasons = hold_reasons(order._asdict(), [line.sku for line in order_lines], known)
             decisions.hold(order_id, order, "; ".join(reasons))
             continue
         reserved = allocate_order(order_lines, available)
@@ -350,214 +258,57 @@ def _process_chunk(
             decisions.backorder(order_id, order)
     if read_first:
         sizer.locked_at = time.perf_counter()  # the first write takes the lock
-    decisions.write(connection, bin_ids)
+    decisions.write(connection, actor)
     return decisions.outcomes
 
 
-class _Order(NamedTuple):
-    number: str
-    status: str
-    held_from: str | None
-    # What verification reads.
-    customer_name: str
-    address1: str
-    city: str
-    country: str
-    postal_code: str
-
-
-ADDRESS_COLUMNS = _Order._fields[3:]
-
-
-def _read_orders(connection: Connection, ids: Sequence[int]) -> dict[int, _Order]:
-    """The chunk's orders still processable, by id; locked in id order on PostgreSQL."""
-    sql = (
-        f"SELECT id, order_number, status, held_from, {', '.join(ADDRESS_COLUMNS)} "
-        f"FROM orders{by_id_only(connection)} WHERE status IN (?, ?) AND id IN ({{values}}) "
-        f"ORDER BY id{for_update(connection)}"
-    )
-    rows = rows_in(connection, sql, sorted(ids), PROCESSABLE)
-    return {row[0]: _Order._make(row[1:]) for row in rows}
-
-
-# An order's lines in line order: ix_order_lines_order_id_line_no gives them so, unsorted.
-LINES_OF_ORDERS = (
-    "SELECT order_id, id, sku, qty FROM order_lines WHERE order_id IN ({values}) "
-    "ORDER BY order_id, line_no"
-)
-
-
-def _read_lines(connection: Connection, order_ids: Sequence[int]) -> dict[int, list[LineRequest]]:
-    lines: dict[int, list[LineRequest]] = {order_id: [] for order_id in order_ids}
-    for order_id, line_id, sku, qty in rows_in(connection, LINES_OF_ORDERS, order_ids):
-        lines[order_id].append(LineRequest(line_id, sku, qty))
-    return lines
-
-
-def _read_bins(
-    connection: Connection, skus: Sequence[str]
-) -> tuple[Availability, dict[tuple[str, str], int]]:
-    """Units available per SKU and bin, and each bin's id; the bins locked in id order."""
-    available: Availability = {}
-    bin_ids: dict[tuple[str, str], int] = {}
-    sql = (
-        "SELECT id, sku, location, on_hand, allocated FROM stock WHERE sku IN ({values}) "
-        f"ORDER BY id{for_update(connection)}"
-    )
-    for bin_id, sku, location, on_hand, allocated in rows_in(connection, sql, skus):
-        available.setdefault(sku, {})[location] = on_hand - allocated
-        bin_ids[(sku, location)] = bin_id
-    return available, bin_ids
-
-
-# order_id first. Events and movements: the columns alike in every row of a chunk
-# (at, actor; no change to on_hand) are not in them.
-EVENT_COLUMNS = ("order_id", "action", "from_status", "to_status", "detail")
-ALLOCATION_COLUMNS = ("order_id", "order_line_id", "sku", "location", "qty")
-MOVEMENT_COLUMNS = ("order_id", "sku", "location", "allocated_delta", "reason")
+def _verified(order: OrderToProcess, skus: list[str], known: set[str]) -> bool:
+    """The quick check that most orders pass: address complete, every SKU known
+    (`hold_reasons` words what is wrong with the others)."""
+    return address_complete(
+        order.customer_name, order.address1, order.city, order.country, order.postal_code
+    ) and known.issuperset(skus)
 
 
 class _Decisions:
-    """What a chunk decided, gathered to be written in bulk.
+    """What a chunk decided: status moves, stock moves and reservations, written together."""
 
-    Rows to insert are built as the driver takes them, so they go to executemany
-    as they are; `at` (the time in its stored form: `bind_value`), the actor and
-    movements' on_hand_delta (0) are the same in every row, given once
-    (`insert_many`'s `same`).
-    """
-
-    def __init__(self, actor: str, now: datetime, at: Any) -> None:
-        self.actor, self.now, self.at = actor, now, at
+    def __init__(self) -> None:
         self.outcomes: list[Outcome] = []
-        self.statuses: dict[StatusKey, list[int]] = {}
-        self.events: list[tuple[Any, ...]] = []
+        self.moves: list[StatusMove] = []
+        self.stock: list[StockMove] = []
         self.allocations: list[tuple[Any, ...]] = []
-        self.movements: list[tuple[Any, ...]] = []
-        self.per_bin: dict[tuple[str, str], int] = {}
-        self._moves: dict[tuple[Any, ...], tuple[Transition, list[int]]] = {}
-        self._events: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def _move(
-        self, order_id: int, order: _Order, action: Action, detail: dict[str, Any], hold: str = ""
+        self, order_id: int, order: OrderToProcess, action: Action, detail: dict[str, Any]
     ) -> None:
-        # Orders alike in status and held-from make the same move: the lifecycle decides
-        # it once per kind (a refusal is not kept, so each refused order is named).
-        # _value_, not .value: the enum property costs more than the rest of the key.
-        kind = (order.status, order.held_from, action._value_, hold)
-        move = self._moves.get(kind)
-        if move is None:
-            transition = lifecycle.apply(
-                order.number, Status(order.status), action,
-                Status(order.held_from) if order.held_from else None,
-            )  # fmt: skip
-            ids = self.statuses.setdefault(_status_key(transition, hold), [])
-            move = self._moves[kind] = (transition, ids)
-        transition, ids = move
-        ids.append(order_id)
-        # Events alike but for their order share one row built by event_values.
-        key = (kind, *detail.items())
-        event = self._events.get(key)
-        if event is None:
-            values = event_values(0, transition, self.actor, self.now, detail)
-            event = self._events[key] = tuple(values[c] for c in EVENT_COLUMNS[1:])
-        self.events.append((order_id, *event))
+        self.moves.append(
+            StatusMove(order_id, order.number, order.status, order.held_from, action, detail)
+        )
 
-    def hold(self, order_id: int, order: _Order, reason: str) -> None:
-        self._move(order_id, order, Action.HOLD, {"reason": reason}, hold=reason)
+    def hold(self, order_id: int, order: OrderToProcess, reason: str) -> None:
+        self._move(order_id, order, Action.HOLD, {"reason": reason})
         self.outcomes.append(Outcome(order.number, "held", reason))
 
-    def allocate(self, order_id: int, order: _Order, reserved: list[Reservation]) -> None:
-        # A reservation is (line id, sku, location, qty): ALLOCATION_COLUMNS after order_id.
+    def allocate(self, order_id: int, order: OrderToProcess, reserved: list[Reservation]) -> None:
+        # A reservation is (line id, sku, location, qty): an allocation row after order_id.
         self.allocations.extend([(order_id, *r) for r in reserved])
-        units = 0
         reason = f"allocate to order {order.number}"
-        per_bin = self.per_bin
-        for key, qty in units_by_bin(reserved).items():
-            units += qty
-            per_bin[key] = per_bin.get(key, 0) + qty
-            self.movements.append((order_id, *key, qty, reason))
-        self._move(order_id, order, Action.ALLOCATE, {"units": units})
+        per_bin = units_by_bin(reserved)
+        self.stock.extend(
+            StockMove(sku, location, allocated=qty, reason=reason, order_id=order_id)
+            for (sku, location), qty in per_bin.items()
+        )
+        self._move(order_id, order, Action.ALLOCATE, {"units": sum(per_bin.values())})
         self.outcomes.append(Outcome(order.number, "ready"))
 
-    def backorder(self, order_id: int, order: _Order) -> None:
+    def backorder(self, order_id: int, order: OrderToProcess) -> None:
         if order.status == RECEIVED:
             self._move(order_id, order, Action.BACKORDER, {"reason": "not enough stock"})
         self.outcomes.append(Outcome(order.number, "backordered"))
 
-    def write(self, connection: Connection, bin_ids: dict[tuple[str, str], int]) -> None:
-        if self.per_bin:
-            # One conditional update per bin for the whole chunk, in bin id order (the
-            # order the bins were locked in); each must change its row, or nothing is kept.
-            wanted = sorted(
-                ((qty, bin_ids[key], qty) for key, qty in self.per_bin.items()),
-                key=itemgetter(1),
-            )
-            changed = connection.exec_driver_sql(
-                driver_sql(
-                    connection,
-                    "UPDATE stock SET allocated = allocated + ? "
-                    "WHERE id = ? AND on_hand - allocated >= ?",
-                ),
-                wanted,
-            ).rowcount
-            if changed != len(wanted):
-                raise Conflict(
-                    f"stock changed while allocating ({changed} of {len(wanted)} bins updated); "
-                    "nothing of this batch was written"
-                )
-        _write_statuses(connection, self.statuses, self.now)
-        # Rows in order id order cost markedly less to insert than scattered ones (the
-        # order id indexes, the foreign key checks). The sort is stable: an order's
-        # rows keep the order they were decided in.
-        by_order = itemgetter(0)
-        same = {"at": self.at, "actor": self.actor}
-        events = sorted(self.events, key=by_order)
-        insert_many(connection, "order_events", EVENT_COLUMNS, events, same)
-        allocations = sorted(self.allocations, key=by_order)
-        insert_many(connection, "allocations", ALLOCATION_COLUMNS, allocations)
-        movements = sorted(self.movements, key=by_order)
-        insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, movements,
-                    {**same, "on_hand_delta": 0})  # fmt: skip
-
-
-# A kind of status change: from, to, held from, hold reason.
-StatusKey = tuple[str, str, str | None, str]
-
-
-def _status_key(transition: Transition, hold_reason: str = "") -> StatusKey:
-    assert transition.from_status is not None  # only receiving creates orders
-    return (
-        transition.from_status.value,
-        transition.to_status.value,
-        transition.held_from.value if transition.held_from else None,
-        hold_reason,
-    )
-
-
-def _write_statuses(
-    connection: Connection, changes: dict[StatusKey, list[int]], now: datetime
-) -> None:
-    """Bulk status changes, each only if the order is still where the lifecycle saw it.
-
-    Changes of one kind go in one UPDATE over their ids; the rows changed must
-    add up to every change. Only inside a transaction that any failure rolls
-    back whole (`update_or_fail`: a failed statement is not undone alone).
-    """
-    sql = (
-        f"{update_or_fail(connection)} orders{by_id_only(connection)} SET status = ?, "
-        "held_from = ?, hold_reason = ?, hold_until = NULL, updated_at = ? "
-        "WHERE status = ? AND id IN ({values})"
-    )
-    updated_at = bind_value(connection, ORDERS.c.updated_at, now)
-    changed = wanted = 0
-    for (from_status, to_status, held_from, hold_reason), ids in changes.items():
-        wanted += len(ids)
-        # In id order, each statement's rows lie together: far fewer pages to visit.
-        ids = sorted(ids)
-        params = (to_status, held_from, hold_reason, updated_at, from_status)
-        changed += sum(result.rowcount for result in each_batch(connection, sql, ids, params))
-    if changed != wanted:
-        raise Conflict(
-            f"orders changed while processing ({changed} of {wanted} updated); "
-            "nothing of this batch was written"
-        )
+    def write(self, connection: Any, actor: str) -> None:
+        now = utcnow()
+        move_stock(connection, self.stock, actor, now)
+        apply_moves(connection, self.moves, actor, now)
+        add_allocations(connection, self.allocations)

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import chain, repeat
-from json.encoder import encode_basestring as encode_string
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection
 
 from orderops import lifecycle
 from orderops.domain.money import to_minor
@@ -32,15 +31,22 @@ from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
-from orderops.services.collector import collector_paused
-from orderops.services.stock import free_allocations
-from orderops.services.transitions import event_values, utcnow
-from orderops.store.bulk import as_dicts, insert_columns, insert_orders, insert_rows
+from orderops.services.clock import utcnow
 from orderops.store.database import Database
-from orderops.store.driver import rows_in
-from orderops.store.engine import widen_cache
-from orderops.store.locks import serialize_receiving
-from orderops.store.tables import ORDER_EVENTS, ORDER_LINES, ORDERS
+from orderops.store.orders import (
+    LINE_COLUMNS,
+    KnownOrder,
+    add_lines,
+    add_orders,
+    begin_receiving,
+    known_orders,
+    replace_content,
+    stored_lines,
+    stored_order,
+    stored_placed_at,
+)
+from orderops.store.status import StatusMove, apply_moves, received_status, record_received
+from orderops.store.stock_moves import release_allocations
 
 BATCH = 2000
 # Problems kept word for word; beyond that only counted (the CLI shows 20).
@@ -130,7 +136,7 @@ def receive(
     options = options or ReceiveOptions()
     run = _Run(actor, options, utcnow())
     try:
-        with collector_paused(), db.transaction() as session:
+        with db.bulk_run(), db.transaction() as session:
             connection = session.connection()
             run.start(connection)
             pending: list[ReadOrder] = []  # good orders read one at a time
@@ -173,15 +179,7 @@ def _batch_of(reads: list[ReadOrder]) -> ReadBatch:
     return ReadBatch(OrderBatch.from_records(records), reads.__getitem__)
 
 
-@dataclass
-class _Known:
-    id: int
-    fingerprint: str
-    status: str
-    held_from: str | None
-
-
-def _same_but_placed_at(record: OrderRecord, found: _Known, placed_at: datetime) -> bool:
+def _same_but_placed_at(record: OrderRecord, found: KnownOrder, placed_at: datetime) -> bool:
     """An order sent again with the time stored for it (`placed_at`), as `export`
     writes it (in UTC): the same order, if it was first received without placed_at
     (so stamped with the time it came) or with that time written without an offset
@@ -193,17 +191,6 @@ def _same_but_placed_at(record: OrderRecord, found: _Known, placed_at: datetime)
         replace(record, placed_at=None).fingerprint,
         replace(record, placed_at=local).fingerprint,
     )
-
-
-def _stored_placed_at(connection: Connection, ids: list[int]) -> dict[int, datetime]:
-    """The stored placed_at of orders `ids` (one query per few thousand)."""
-    found: dict[int, datetime] = {}
-    for start in range(0, len(ids), BATCH):
-        query = select(ORDERS.c.id, ORDERS.c.placed_at).where(
-            ORDERS.c.id.in_(ids[start : start + BATCH])
-        )
-        found.update({order_id: placed_at for order_id, placed_at in connection.execute(query)})
-    return found
 
 
 class _Run:
@@ -218,17 +205,13 @@ class _Run:
         self.problem_count = 0
         self.changed: list[OrderRecord] = []
         self.refused_updates: list[str] = []
-        # Orders with an id above this were inserted by this run.
-        self.first_new_id = 0
 
     @property
     def failed(self) -> bool:
         return bool(self.problem_count or self.changed or self.refused_updates)
 
     def start(self, connection: Connection) -> None:
-        serialize_receiving(connection)
-        widen_cache(connection)
-        self.first_new_id = connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0
+        begin_receiving(connection)
 
     def progress(self, rows: int) -> int:
         if self.options.on_progress is not None and rows:
@@ -262,17 +245,17 @@ class _Run:
         numbers = batch.numbers
         # --update may change orders that `process` could allocate meanwhile:
         # lock them (PostgreSQL; SQLite's write lock already covers it).
-        known = _known(connection, numbers, lock=self.options.update)
+        known = known_orders(connection, numbers, self.now, lock=self.options.update)
         summary = self.summary
-        differing: list[tuple[int, _Known]] = []
-        changed: list[tuple[int, _Known]] = []
+        differing: list[tuple[int, KnownOrder]] = []
+        changed: list[tuple[int, KnownOrder]] = []
         if not known and len(set(numbers)) == len(numbers):
             # Every order new and given once, as in most large files: nothing to compare.
             new = list(range(len(numbers)))
         else:
             new, differing = self.sort_out(read, known)
         # Content that differs may differ only in how placed_at was written.
-        stored = _stored_placed_at(connection, [found.id for _, found in differing])
+        stored = stored_placed_at(connection, [found.id for _, found in differing])
         for index, found in differing:
             record = batch.record(index)
             if _same_but_placed_at(record, found, stored[found.id]):
@@ -293,20 +276,20 @@ class _Run:
             self.update(connection, batch.record(index), found)
 
     def sort_out(
-        self, read: ReadBatch, known: dict[str, _Known]
-    ) -> tuple[list[int], list[tuple[int, _Known]]]:
+        self, read: ReadBatch, known: dict[str, KnownOrder]
+    ) -> tuple[list[int], list[tuple[int, KnownOrder]]]:
         """The batch's new orders, and those already received with other content;
         repeats and resent orders are counted (or refused) here."""
         numbers, fingerprints = read.orders.numbers, read.orders.fingerprints
         new: list[int] = []
-        differing: list[tuple[int, _Known]] = []
+        differing: list[tuple[int, KnownOrder]] = []
         in_batch: dict[str, str] = {}
         summary = self.summary
         for index, number in enumerate(numbers):
             fingerprint = fingerprints[index]
             earlier = in_batch.get(number)
             found = known.get(number)
-            if earlier is None and found is not None and found.id > self.first_new_id:
+            if earlier is None and found is not None and found.this_run:
                 earlier = found.fingerprint
             if earlier is not None:
                 # The same order twice in this run's input.
@@ -340,9 +323,11 @@ class _Run:
         self.refuse(ReadOrder(read.source, read.format, None, [problem], read.raw, read.rows,
                               read.header, read.row_count))  # fmt: skip
 
-    def update(self, connection: Connection, record: OrderRecord, found: _Known) -> None:
+    def update(self, connection: Connection, record: OrderRecord, found: KnownOrder) -> None:
+        """Apply an order's changed content (--update): what was reserved for it goes
+        back to stock and it goes back to received, for `process` to verify anew."""
         try:
-            transition = lifecycle.apply(
+            lifecycle.apply(
                 record.order_number,
                 Status(found.status),
                 Action.UPDATE,
@@ -357,28 +342,16 @@ class _Run:
             self.summary.skipped += 1
             self.name(self.summary.skipped_numbers, record.order_number)
             return
-        # Its content changes, so what was reserved for them goes back to stock
-        # and the order goes back to received for `process` to verify anew.
-        freed = free_allocations(
-            connection, found.id, self.actor, "update: content changed", self.now
-        )
-        values = _order_values(record, self.now)
-        for kept in ("hold_reason", "hold_until", "received_at"):
-            del values[kept]
-        values["status"] = transition.to_status.value
-        values["held_from"] = transition.held_from.value if transition.held_from else None
-        if record.placed_at is None:
-            del values["placed_at"]
-        connection.execute(update(ORDERS).where(ORDERS.c.id == found.id).values(values))
-        connection.execute(delete(ORDER_LINES).where(ORDER_LINES.c.order_id == found.id))
-        insert_rows(connection, ORDER_LINES, LINE_COLUMNS, _line_rows(found.id, record))
+        reason = "update: content changed"
+        freed = release_allocations(connection, [found.id], self.actor, self.now, reason)
+        replace_content(connection, found.id, _content_values(record, self.now),
+                        _line_rows(found.id, record))  # fmt: skip
         detail: dict[str, Any] = {"source": record.source, "changed": changes}
-        if freed:
-            detail["units_freed"] = freed
-        connection.execute(
-            insert(ORDER_EVENTS),
-            [event_values(found.id, transition, self.actor, self.now, detail)],
-        )
+        if freed[found.id]:
+            detail["units_freed"] = freed[found.id]
+        move = StatusMove(found.id, record.order_number, found.status, found.held_from,
+                          Action.UPDATE, detail)  # fmt: skip
+        apply_moves(connection, [move], self.actor, self.now)
         self.summary.updated += 1
         self.name(self.summary.updated_numbers, record.order_number)
 
@@ -400,25 +373,6 @@ class _Run:
             raise Conflict(_changed_message(self.changed))
 
 
-def _known(connection: Connection, numbers: list[str], *, lock: bool) -> dict[str, _Known]:
-    """The orders of `numbers` already in the database."""
-    names = "order_number, id, fingerprint, status, held_from"
-    if connection.dialect.name == "sqlite":
-        # The write lock is held already (no row locks to take), and a plain driver
-        # query skips SQLAlchemy's handling of a batch's thousands of bound values.
-        rows: Iterable[Any] = rows_in(
-            connection, f"SELECT {names} FROM orders WHERE order_number IN ({{values}})", numbers
-        )
-    else:
-        query = select(*(ORDERS.c[name] for name in names.split(", "))).where(
-            ORDERS.c.order_number.in_(numbers)
-        )
-        if lock:
-            query = query.order_by(ORDERS.c.id).with_for_update()
-        rows = connection.execute(query)
-    return {row[0]: _Known(*row[1:]) for row in rows}
-
-
 def _changed_message(changed: list[OrderRecord]) -> str:
     shown = ", ".join(f"{r.order_number} ({r.source})" for r in changed[:5])
     more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
@@ -430,7 +384,7 @@ def _changed_message(changed: list[OrderRecord]) -> str:
 
 def _changed_fields(connection: Connection, order_id: int, record: OrderRecord) -> list[str]:
     """The names of the fields (and `lines`) whose stored value the record changes."""
-    stored = connection.execute(select(ORDERS).where(ORDERS.c.id == order_id)).mappings().one()
+    stored = stored_order(connection, order_id)
     new = _order_values(record, stored["received_at"])
     changes = [
         name
@@ -438,14 +392,8 @@ def _changed_fields(connection: Connection, order_id: int, record: OrderRecord) 
         if name != "placed_at" or record.placed_at is not None
         if stored[name] != new[name]
     ]
-    old_lines = connection.execute(
-        select(ORDER_LINES.c.sku, ORDER_LINES.c.name, ORDER_LINES.c.qty,
-               ORDER_LINES.c.unit_price_minor)
-        .where(ORDER_LINES.c.order_id == order_id)
-        .order_by(ORDER_LINES.c.line_no)
-    ).all()  # fmt: skip
     new_lines = [row[2:] for row in _line_rows(order_id, record)]
-    if [tuple(row) for row in old_lines] != new_lines:
+    if stored_lines(connection, order_id) != new_lines:
         changes.append("lines")
     return changes
 
@@ -460,40 +408,32 @@ def _insert(
     if not indexes:
         return
     count = len(indexes)
-    columns, same, exponents = _order_columns(batch, indexes, now)
-    ids = insert_orders(connection, columns, count, same)
+    columns, exponents = _order_columns(batch, indexes, now)
+    same = {**received_status(), "received_at": now, "updated_at": now}
+    ids = add_orders(connection, columns, count, same)
     line_columns, lines = _line_columns(batch, indexes, ids, exponents)
-    insert_columns(connection, ORDER_LINES, line_columns, lines)
-
-    # Every event of the batch is the same but for its order and source.
-    event = event_values(0, lifecycle.apply("", None, Action.RECEIVE), actor, now, {})
-    # The JSON of {"source": ...}, written directly: one per order of a large file.
-    sources = map(encode_string, _pick(batch.sources, indexes, len(batch)))
-    event_columns = {"order_id": ids, "detail": map('{{"source": {}}}'.format, sources)}
-    same_event = {name: event[name] for name in EVENT_COLUMNS[1:-1]}
-    insert_columns(connection, ORDER_EVENTS, event_columns, count, same_event)
+    add_lines(connection, line_columns, lines)
+    record_received(connection, ids, _pick(batch.sources, indexes, len(batch)), actor, now)
 
 
 def _order_columns(
     batch: OrderBatch, indexes: list[int], now: datetime
-) -> tuple[dict[str, Iterable[Any]], dict[str, Any], list[int]]:
-    """The orders columns of orders `indexes` of `batch`, newly received at `now`; the
-    values alike in every row; and each order's currency exponent."""
+) -> tuple[dict[str, Iterable[Any]], list[int]]:
+    """The content columns of orders `indexes` of `batch` (placed at `now` when not
+    given); and each order's currency exponent."""
     values = {name: _pick(column, indexes, len(batch)) for name, column in batch.values.items()}
     exponents = list(map(currency_exponent, values["currency"]))
     placed_at = [
         now if moment is None else moment if moment.tzinfo is UTC else to_utc(moment)
         for moment in values["placed_at"]
     ]
-    same = {"status": Status.RECEIVED.value, "held_from": None, "hold_reason": "",
-            "hold_until": None, "received_at": now, "updated_at": now}  # fmt: skip
     columns: dict[str, Iterable[Any]] = {
         **values,
         "placed_at": placed_at,
         "currency_exponent": exponents,
         "fingerprint": _pick(batch.fingerprints, indexes, len(batch)),
     }
-    return columns, same, exponents
+    return columns, exponents
 
 
 def _line_columns(
@@ -529,14 +469,19 @@ def _pick(column: list[Any], indexes: list[int], size: int) -> list[Any]:
     return column if len(indexes) == size else [column[index] for index in indexes]
 
 
-LINE_COLUMNS = ("order_id", "line_no", "sku", "name", "qty", "unit_price_minor")
-EVENT_COLUMNS = ("order_id", "at", "actor", "action", "from_status", "to_status", "detail")
-
-
 def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
-    """The orders row of `record` as if newly received at `now` (for --update)."""
-    columns, same, _ = _order_columns(OrderBatch.from_records([record]), [0], now)
-    return as_dicts(columns, 1, same)[0]
+    """The content columns of `record`, placed at `now` when not given."""
+    columns, _ = _order_columns(OrderBatch.from_records([record]), [0], now)
+    return {name: next(iter(values)) for name, values in columns.items()}
+
+
+def _content_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
+    """What --update writes of `record`: its content, changed at `now`; placed_at only
+    when given (else the stored one stays)."""
+    values = _order_values(record, now)
+    if record.placed_at is None:
+        del values["placed_at"]
+    return {**values, "updated_at": now}
 
 
 def _line_rows(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:

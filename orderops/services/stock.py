@@ -13,41 +13,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from orderops.domain.allocation import bin_order
 from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
 from orderops.errors import Conflict, NotFound, UsageProblem
-from orderops.services.transitions import utcnow
+from orderops.services.clock import utcnow
 from orderops.store.database import Database
-from orderops.store.tables import ALLOCATIONS, PRODUCTS, STOCK, STOCK_MOVEMENTS
-
-BATCH = 2000
-
-
-def movement_values(
-    at: datetime,
-    actor: str,
-    sku: str,
-    location: str,
-    *,
-    on_hand: int = 0,
-    allocated: int = 0,
-    reason: str = "",
-    order_id: int | None = None,
-) -> dict[str, Any]:
-    """The stock_movements row for one change of one bin (also used by bulk inserts)."""
-    return {
-        "at": at,
-        "actor": actor,
-        "sku": sku,
-        "location": location,
-        "on_hand_delta": on_hand,
-        "allocated_delta": allocated,
-        "reason": reason,
-        "order_id": order_id,
-    }
+from orderops.store.stock import (
+    BinLevels,
+    add_products,
+    bin_levels,
+    change_product,
+    locations_of,
+    product_exists,
+    products,
+    stock_rows,
+)
+from orderops.store.stock_moves import StockMove, ensure_bins, move_stock
 
 
 @dataclass
@@ -81,60 +65,54 @@ def import_stock(db: Database, records: Sequence[StockRecord], actor: str) -> Im
         now = utcnow()
         summary = ImportSummary()
         _upsert_products(connection, records, now, summary)
-        skus = sorted({r.sku for r in records})
-        existing = {(row.sku, row.location): row for row in _lock_bins(connection, skus)}
-        refused, movements, new_bins, changed_bins = [], [], [], []
+        levels = bin_levels(connection, sorted({r.sku for r in records}))
+        _refuse_below_allocated(records, levels)
+        moves = []
         for record in records:
-            row = existing.get((record.sku, record.location))
-            old = row.on_hand if row is not None else 0
-            if row is not None and record.on_hand < row.allocated:
-                refused.append(
-                    f"{record.source}: SKU {record.sku} in {record.location}: on hand "
-                    f"{record.on_hand} would be below the {row.allocated} allocated"
-                )
-                continue
-            if row is None:
-                new_bins.append({"sku": record.sku, "location": record.location,
-                                 "on_hand": record.on_hand, "allocated": 0})  # fmt: skip
+            found = levels.get((record.sku, record.location))
+            old = found.on_hand if found is not None else 0
+            if found is None:
                 summary.bins_added += 1
             elif record.on_hand != old:
-                changed_bins.append({"b_id": row.id, "b_on_hand": record.on_hand})
                 summary.bins_changed += 1
             else:
                 summary.bins_unchanged += 1
-                continue
-            if record.on_hand != old:
-                movements.append(
-                    movement_values(now, actor, record.sku, record.location,
-                                    on_hand=record.on_hand - old, reason=f"import {record.source}")
-                )  # fmt: skip
-        if refused:
-            raise Conflict(
-                f"{len(refused)} bin(s) would go below what is allocated: "
-                + "; ".join(refused[:5])
-                + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
-                + "; nothing was written"
-            )
-        if new_bins:
-            connection.execute(insert(STOCK), new_bins)
-        if changed_bins:
-            connection.execute(
-                update(STOCK)
-                .where(STOCK.c.id == bindparam("b_id"))
-                .where(STOCK.c.allocated <= bindparam("b_on_hand"))
-                .values(on_hand=bindparam("b_on_hand")),
-                changed_bins,
-            )
-        if movements:
-            connection.execute(insert(STOCK_MOVEMENTS), movements)
+            moves.append(
+                StockMove(record.sku, record.location, on_hand=record.on_hand - old,
+                          reason=f"import {record.source}")
+            )  # fmt: skip
+        ensure_bins(connection, [(r.sku, r.location) for r in records])
+        move_stock(connection, moves, actor, now)
         return summary
 
     return db.write(work)
 
 
+def _refuse_below_allocated(
+    records: Sequence[StockRecord], levels: dict[tuple[str, str], BinLevels]
+) -> None:
+    """Conflict naming every bin the file would set below what is allocated there."""
+    refused = []
+    for record in records:
+        found = levels.get((record.sku, record.location))
+        if found is not None and record.on_hand < found.allocated:
+            refused.append(
+                f"{record.source}: SKU {record.sku} in {record.location}: on hand "
+                f"{record.on_hand} would be below the {found.allocated} allocated"
+            )
+    if refused:
+        raise Conflict(
+            f"{len(refused)} bin(s) would go below what is allocated: "
+            + "; ".join(refused[:5])
+            + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
+            + "; nothing was written"
+        )
+
+
 def _upsert_products(
     connection: Connection, records: Sequence[StockRecord], now: datetime, summary: ImportSummary
 ) -> None:
+    """Add the file's new products; change the details it gives of known ones."""
     wanted: dict[str, dict[str, Any]] = {}
     for record in records:
         details = wanted.setdefault(record.sku, {})
@@ -142,51 +120,21 @@ def _upsert_products(
             value = getattr(record, column)
             if value is not None:
                 details[column] = value
-    known = {
-        row.sku: row
-        for start in range(0, len(wanted), BATCH)
-        for row in connection.execute(
-            select(PRODUCTS).where(PRODUCTS.c.sku.in_(list(wanted)[start : start + BATCH]))
-        )
-    }
+    known = products(connection, list(wanted))
     added = [
         {"sku": sku, "name": d.get("name", ""), "barcode": d.get("barcode", ""),
          "reorder_point": d.get("reorder_point", 0), "updated_at": now}
         for sku, d in wanted.items()
         if sku not in known
     ]  # fmt: skip
-    if added:
-        connection.execute(insert(PRODUCTS), added)
+    add_products(connection, added)
     summary.products_added = len(added)
     for sku, details in wanted.items():
         row = known.get(sku)
-        changes = {k: v for k, v in details.items() if row is not None and getattr(row, k) != v}
+        changes = {k: v for k, v in details.items() if row is not None and row[k] != v}
         if changes:
-            connection.execute(
-                update(PRODUCTS).where(PRODUCTS.c.sku == sku).values(**changes, updated_at=now)
-            )
+            change_product(connection, sku, changes, now)
             summary.products_updated += 1
-
-
-def _lock_bins(connection: Connection, skus: Sequence[str]) -> list[Any]:
-    """The bins of `skus`, locked for this transaction (row locks on PostgreSQL)."""
-    rows: list[Any] = []
-    for start in range(0, len(skus), BATCH):
-        rows.extend(
-            connection.execute(
-                select(STOCK)
-                .where(STOCK.c.sku.in_(skus[start : start + BATCH]))
-                .order_by(STOCK.c.id)
-                .with_for_update()
-            )
-        )
-    return rows
-
-
-def _require_product(connection: Connection, sku: str) -> None:
-    found = connection.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.sku == sku)).first()
-    if found is None:
-        raise NotFound(f"no product {sku}; add it with `orderops stock import`")
 
 
 def _resolve_bin(connection: Connection, sku: str, location: str | None) -> str:
@@ -199,7 +147,7 @@ def _resolve_bin(connection: Connection, sku: str, location: str | None) -> str:
             return parse_location(location)
         except FieldError as exc:
             raise UsageProblem(f"--location {location!r} {exc}") from None
-    bins = sorted(connection.execute(select(STOCK.c.location).where(STOCK.c.sku == sku)).scalars())
+    bins = locations_of(connection, sku)
     if len(bins) > 1:
         raise UsageProblem(f"SKU {sku} is in several bins ({', '.join(bins)}): give --location")
     return bins[0] if bins else DEFAULT_LOCATION
@@ -223,51 +171,43 @@ def change_stock(
 
     def work(session: Session) -> dict[str, Any]:
         connection = session.connection()
-        _require_product(connection, sku)
+        if not product_exists(connection, sku):
+            raise NotFound(f"no product {sku}; add it with `orderops stock import`")
         where = _resolve_bin(connection, sku, location)
-        row = connection.execute(
-            select(STOCK).where(STOCK.c.sku == sku, STOCK.c.location == where).with_for_update()
-        ).first()
-        old = row.on_hand if row is not None else 0
+        found = bin_levels(connection, [sku]).get((sku, where))
+        old, allocated = (found.on_hand, found.allocated) if found else (0, 0)
         target = old + qty if relative else qty
-        if row is None:
-            if target < 0:
-                raise Conflict(f"cannot take {-qty} of {sku} from {where}: it holds none")
-            connection.execute(
-                insert(STOCK).values(sku=sku, location=where, on_hand=target, allocated=0)
-            )
-        else:
-            changed = connection.execute(
-                update(STOCK)
-                .where(STOCK.c.id == row.id, STOCK.c.allocated <= target, STOCK.c.on_hand == old)
-                .values(on_hand=target)
-            ).rowcount
-            if changed != 1 and target < 0:
-                raise Conflict(f"cannot take {old - target} of {sku} from {where}: it holds {old}")
-            if changed != 1:
-                raise Conflict(
-                    f"cannot bring {sku} in {where} to {target} on hand: {row.allocated} of its "
-                    f"{old} are allocated; stock cannot go below what is allocated "
-                    "(cancel those orders first)"
-                )
-        if target != old:
-            connection.execute(
-                insert(STOCK_MOVEMENTS),
-                [movement_values(utcnow(), actor, sku, where, on_hand=target - old, reason=reason)],
-            )
-        levels = connection.execute(
-            select(STOCK).where(STOCK.c.sku == sku, STOCK.c.location == where)
-        ).one()
+        _refuse_below(sku, where, found, target)
+        ensure_bins(connection, [(sku, where)])
+        move = StockMove(sku, where, on_hand=target - old, reason=reason)
+        move_stock(connection, [move], actor, utcnow())
         return {
             "sku": sku,
             "location": where,
             "delta": target - old,
-            "on_hand": levels.on_hand,
-            "allocated": levels.allocated,
-            "available": levels.on_hand - levels.allocated,
+            "on_hand": target,
+            "allocated": allocated,
+            "available": target - allocated,
         }
 
     return db.write(work)
+
+
+def _refuse_below(sku: str, where: str, found: BinLevels | None, target: int) -> None:
+    """Conflict, in the operator's terms, for a count below zero or below what is allocated."""
+    if found is None:
+        if target < 0:
+            raise Conflict(f"cannot take {-target} of {sku} from {where}: it holds none")
+        return
+    old = found.on_hand
+    if target < 0:
+        raise Conflict(f"cannot take {old - target} of {sku} from {where}: it holds {old}")
+    if target < found.allocated:
+        raise Conflict(
+            f"cannot bring {sku} in {where} to {target} on hand: {found.allocated} of its "
+            f"{old} are allocated; stock cannot go below what is allocated "
+            "(cancel those orders first)"
+        )
 
 
 def list_stock(db: Database, *, low: bool = False) -> list[dict[str, Any]]:
@@ -276,17 +216,8 @@ def list_stock(db: Database, *, low: bool = False) -> list[dict[str, Any]]:
     `low`: only SKUs whose units available over all bins are at or below
     their reorder point.
     """
-    query = select(
-        PRODUCTS.c.sku,
-        PRODUCTS.c.name,
-        PRODUCTS.c.barcode,
-        PRODUCTS.c.reorder_point,
-        STOCK.c.location,
-        STOCK.c.on_hand,
-        STOCK.c.allocated,
-    ).join(STOCK, STOCK.c.sku == PRODUCTS.c.sku)
     with db.transaction(write=False) as session:
-        found = list(session.connection().execute(query))
+        found = stock_rows(session.connection())
     totals: dict[str, int] = {}
     for row in found:
         totals[row.sku] = totals.get(row.sku, 0) + row.on_hand - row.allocated
@@ -305,47 +236,3 @@ def list_stock(db: Database, *, low: bool = False) -> list[dict[str, Any]]:
         for row in found
         if not low or totals[row.sku] <= row.reorder_point
     ]
-
-
-def free_allocations(
-    connection: Connection, order_id: int, actor: str, reason: str, at: datetime
-) -> int:
-    """Give back every unit reserved for an order; returns how many were freed.
-
-    Picked units go back on hand here too once picking exists (issue: pick):
-    the allocation rows will then say how many of their units were picked.
-    """
-    # Lock the bins in id order, as `process` does, so the two cannot deadlock.
-    connection.execute(
-        select(STOCK.c.id)
-        .join(
-            ALLOCATIONS,
-            and_(ALLOCATIONS.c.sku == STOCK.c.sku, ALLOCATIONS.c.location == STOCK.c.location),
-        )
-        .where(ALLOCATIONS.c.order_id == order_id)
-        .order_by(STOCK.c.id)
-        .with_for_update(of=STOCK)
-    ).all()
-    reserved = connection.execute(
-        select(ALLOCATIONS.c.sku, ALLOCATIONS.c.location, func.sum(ALLOCATIONS.c.qty))
-        .where(ALLOCATIONS.c.order_id == order_id)
-        .group_by(ALLOCATIONS.c.sku, ALLOCATIONS.c.location)
-        .order_by(ALLOCATIONS.c.sku, ALLOCATIONS.c.location)
-    ).all()
-    freed = 0
-    for sku, location, qty in reserved:
-        changed = connection.execute(
-            update(STOCK)
-            .where(and_(STOCK.c.sku == sku, STOCK.c.location == location, STOCK.c.allocated >= qty))
-            .values(allocated=STOCK.c.allocated - qty)
-        ).rowcount
-        if changed != 1:
-            raise Conflict(f"stock of {sku} in {location} no longer holds the {qty} allocated")
-        connection.execute(
-            insert(STOCK_MOVEMENTS),
-            [movement_values(at, actor, sku, location, allocated=-int(qty), reason=reason,
-                             order_id=order_id)],
-        )  # fmt: skip
-        freed += int(qty)
-    connection.execute(delete(ALLOCATIONS).where(ALLOCATIONS.c.order_id == order_id))
-    return freed

@@ -7,12 +7,9 @@ SQLite values come column by column, each column goes through its dialect
 type processor (the same conversion Core applies, so the rows read and
 compare like any other; UTCDateTime's two steps done as one), the columns are
 zipped into rows and the driver's executemany takes them (the values alike in
-every row written into the statement as literals: `driver.values_alike`); and
-the new order ids are assigned here: a receiving
-transaction starts with BEGIN IMMEDIATE, so no other connection can insert
-until it ends, and the next ids are the ones after the largest, exactly as
-SQLite itself would choose them. PostgreSQL gets a batched INSERT ...
-RETURNING through Core, which is fast there.
+every row written into the statement as literals: `driver.values_alike`); the
+new orders' ids are then read back by their order numbers. PostgreSQL gets a
+batched INSERT ... RETURNING through Core, which is fast there.
 """
 
 from __future__ import annotations
@@ -24,9 +21,9 @@ from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, func, insert, select
+from sqlalchemy import Connection, Date, Table, insert
 
-from orderops.store.driver import values_alike
+from orderops.store.driver import rows_in, values_alike
 from orderops.store.tables import ORDERS
 from orderops.store.types import UTCDateTime
 
@@ -41,17 +38,20 @@ def insert_orders(
     connection: Connection, columns: Columns, count: int, same: Mapping[str, Any]
 ) -> list[int]:
     """Insert `count` orders given column by column, with the values `same` for
-    every one; their new ids, in order.
+    every one; the ids the database gave them, in order.
 
-    Only in a write transaction (on SQLite, one begun with BEGIN IMMEDIATE).
+    `columns["order_number"]` must be a sequence (it finds the new ids).
     """
     if not count:
         return []
     if connection.dialect.name == "sqlite":
-        first = (connection.execute(select(func.max(ORDERS.c.id))).scalar() or 0) + 1
-        ids = range(first, first + count)
-        _sqlite_insert(connection, ORDERS, {"id": ids, **columns}, count, same)
-        return list(ids)
+        _sqlite_insert(connection, ORDERS, columns, count, same)
+        # sqlite3's executemany gives no ids back: read them by order number.
+        numbers = columns["order_number"]
+        assert isinstance(numbers, Sequence)
+        sql = "SELECT order_number, id FROM orders WHERE order_number IN ({values})"
+        ids = dict(rows_in(connection, sql, numbers))
+        return [ids[number] for number in numbers]
     statement = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
     return list(connection.execute(statement, as_dicts(columns, count, same)).scalars())
 

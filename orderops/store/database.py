@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +69,26 @@ class Database:
         ):
             session.connection()  # begin now: a write transaction locks before it reads
             yield session
+
+    @contextmanager
+    def bulk_run(self) -> Iterator[None]:
+        """For the length of a bulk run (a large file received, every order
+        processed), pause the cyclic garbage collector.
+
+        A run keeps hundreds of thousands of small objects (rows, records,
+        decisions) alive until they are written, and every pass of the
+        collector walks them: at the default pace a fifth of the CPU time of
+        receiving a large file. And a run makes next to no reference cycles
+        (none per order, a few per batch at most), so nothing piles up;
+        reference counting frees the rest as ever.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if enabled:
+                gc.enable()
 
     def refresh_statistics(self) -> None:
         """Let the query planner see the tables' new sizes (after a large import)."""
