@@ -101,12 +101,7 @@ def apply(
         assert target is not None
         return Transition(action, None, target, None)
     if status not in sources:
-        allowed = ", ".join(allowed_actions(status)) or "none, it is final"
-        raise TransitionRefused(
-            f"order {order_number} is {status}: cannot {action} it "
-            f"({action} works from {', '.join(sources) or 'no status'}; "
-            f"from {status} the lifecycle allows: {allowed})"
-        )
+        raise TransitionRefused(_refusal(order_number, status, action))
     if action is Action.RELEASE:
         if held_from is None:
             raise TransitionRefused(f"order {order_number} is on hold but its prior status is lost")
@@ -116,6 +111,18 @@ def apply(
     assert target is not None
     new_held_from = status if target is S.ON_HOLD else None
     return Transition(action, status, target, new_held_from)
+
+
+def _refusal(order_number: str, status: Status, action: Action) -> str:
+    """Why `action` cannot move this order: its status, where the action works
+    from, and what the order could do instead."""
+    sources, _ = TRANSITIONS[action]
+    allowed = ", ".join(allowed_actions(status)) or "none, it is final"
+    return (
+        f"order {order_number} is {status}: cannot {action} it "
+        f"({action} works from {', '.join(sources) or 'no status'}; "
+        f"from {status} the lifecycle allows: {allowed})"
+    )
 
 
 def describe() -> list[tuple[str, str, str]]:

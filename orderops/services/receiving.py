@@ -239,6 +239,8 @@ class _Run:
             numbers.append(number)
 
     def flush(self, connection: Connection, read: ReadBatch) -> None:
+        """Write a batch's new orders (and --update's changed ones), once every order
+        of it is sorted into new, already received, changed or refused."""
         batch = read.orders
         if not len(batch):
             return
@@ -246,25 +248,14 @@ class _Run:
         # --update may change orders that `process` could allocate meanwhile:
         # lock them (PostgreSQL; SQLite's write lock already covers it).
         known = known_orders(connection, numbers, self.now, lock=self.options.update)
-        summary = self.summary
         differing: list[tuple[int, KnownOrder]] = []
-        changed: list[tuple[int, KnownOrder]] = []
         if not known and len(set(numbers)) == len(numbers):
             # Every order new and given once, as in most large files: nothing to compare.
             new = list(range(len(numbers)))
         else:
             new, differing = self.sort_out(read, known)
-        # Content that differs may differ only in how placed_at was written.
-        stored = stored_placed_at(connection, [found.id for _, found in differing])
-        for index, found in differing:
-            record = batch.record(index)
-            if _same_but_placed_at(record, found, stored[found.id]):
-                summary.skipped += 1
-                self.name(summary.skipped_numbers, record.order_number)
-            elif self.options.update:
-                changed.append((index, found))
-            else:
-                self.changed.append(record)
+        changed = self.sort_out_differing(connection, batch, differing)
+        summary = self.summary
         summary.received += len(new)
         summary.lines += sum(batch.line_counts[index] for index in new)
         for index in new[: None if self.options.all_numbers else NAMED]:
@@ -274,6 +265,25 @@ class _Run:
         _insert(connection, batch, new, self.actor, self.now)
         for index, found in changed:
             self.update(connection, batch.record(index), found)
+
+    def sort_out_differing(
+        self, connection: Connection, batch: OrderBatch, differing: list[tuple[int, KnownOrder]]
+    ) -> list[tuple[int, KnownOrder]]:
+        """Of the orders received before with other content: those that differ only in
+        how placed_at was written are skipped; the others are to update (--update) or
+        refused. Returns the ones to update."""
+        changed = []
+        stored = stored_placed_at(connection, [found.id for _, found in differing])
+        for index, found in differing:
+            record = batch.record(index)
+            if _same_but_placed_at(record, found, stored[found.id]):
+                self.summary.skipped += 1
+                self.name(self.summary.skipped_numbers, record.order_number)
+            elif self.options.update:
+                changed.append((index, found))
+            else:
+                self.changed.append(record)
+        return changed
 
     def sort_out(
         self, read: ReadBatch, known: dict[str, KnownOrder]
