@@ -51,3 +51,15 @@ def test_every_exit_code_is_in_the_readme_table():
 def test_the_readme_has_the_install_and_test_commands():
     assert "pip install . && .venv/bin/orderops receive examples/" in README
     assert "pip install '.[test]' && .venv/bin/python -m pytest" in README
+
+
+def test_the_readme_gives_the_wal_limit_the_code_sets():
+    # Found by its name wherever it lives in the package, so that moving it keeps the check.
+    package = Path(__file__).resolve().parent.parent / "orderops"
+    found = [
+        int(match.group(1).replace("_", ""))
+        for path in package.rglob("*.py")
+        for match in re.finditer(r"^CHECKPOINT_PAGES = ([\d_]+)$", path.read_text(), re.M)
+    ]
+    assert len(found) == 1, found
+    assert f"the WAL grow to {found[0]:,} pages" in " ".join(README.split())

@@ -100,6 +100,7 @@ class OrderOpsGroup(TyperGroup):
 
 
 def _report(exc: Exception) -> int:
+    """Say what went wrong on stderr, as `error: ...`; the exit code to end with."""
     try:  # Typer 0.22+ vendors Click; older versions use the click package.
         from typer._click.exceptions import ClickException
     except ImportError:
@@ -110,29 +111,38 @@ def _report(exc: Exception) -> int:
 
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, InvalidInput):
-        if len(exc.problems) == 1:
-            _error(f"{exc.problems[0]}; nothing was written")
-        else:
-            for line in exc.lines():
-                _error(line)
-            _error(f"{exc.summary}; nothing was written")
+        _report_invalid_input(exc)
         return exc.exit_code
     if isinstance(exc, OrderOpsError):
         _error(str(exc))
         return exc.exit_code
     if isinstance(exc, ClickException):
-        message = " ".join(exc.format_message().split())
-        if not message:  # a group called without a command: its help is already shown
-            return exc.exit_code
-        ctx = getattr(exc, "ctx", None)
-        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        _error(f"{message}{hint}")
+        _report_usage(exc)
         return exc.exit_code
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         _error("interrupted; nothing more was written")
         return 130
     _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
     return 1
+
+
+def _report_invalid_input(exc: InvalidInput) -> None:
+    if len(exc.problems) == 1:
+        _error(f"{exc.problems[0]}; nothing was written")
+        return
+    for line in exc.lines():
+        _error(line)
+    _error(f"{exc.summary}; nothing was written")
+
+
+def _report_usage(exc: Any) -> None:
+    """A Click usage error, on one line, with where to find the command's help."""
+    message = " ".join(exc.format_message().split())
+    if not message:  # a group called without a command: its help is already shown
+        return
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _error(f"{message}{hint}")
 
 
 def _error(message: str) -> None:

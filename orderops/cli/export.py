@@ -45,36 +45,16 @@ def orders(
 ) -> None:
     """Export orders, oldest placed first, in the format `orderops receive` reads."""
     from orderops.services.exporting import EXPORT_FORMATS, export_orders
+    from orderops.services.moments import parse_bound
 
     format = format.lower()
     if format not in EXPORT_FORMATS:
         raise UsageProblem(f"--format must be csv or yaml, not {format!r}")
-    start = _moment("--since", since, end_of_day=False)
-    end = _moment("--until", until, end_of_day=True)
+    start = parse_bound(since, option="--since", end_of_day=False)
+    end = parse_bound(until, option="--until", end_of_day=True)
     database = state(ctx).database(create=False)
     with _output(output) as out:
         export_orders(database, out, format, status or [], start, end)
-
-
-def _moment(option: str, value: str | None, *, end_of_day: bool):  # type: ignore[no-untyped-def]
-    """A date means the whole day in local time; a date-time is exact."""
-    if value is None:
-        return None
-    from datetime import UTC, date, datetime, time, timedelta
-
-    from orderops.formats.records import FieldError, parse_timestamp, to_utc
-
-    text = value.strip()
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        try:
-            return to_utc(parse_timestamp(text))
-        except FieldError as exc:
-            raise UsageProblem(f"{option} {value!r} {exc}") from None
-    if end_of_day:
-        day += timedelta(days=1)
-    return datetime.combine(day, time()).astimezone().astimezone(UTC)
 
 
 class _output:
@@ -132,9 +112,8 @@ def stock_command(
     ),
 ) -> None:
     """Export products and bin counts, as `stock import` reads them back."""
-    from orderops.formats.stock_export import write_stock
-    from orderops.services.stock import list_stock
+    from orderops.services.exporting import export_stock
 
-    rows = list_stock(state(ctx).database(create=False))
+    database = state(ctx).database(create=False)
     with _output(output) as out:
-        write_stock(rows, out, format.value)
+        export_stock(database, out, format.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from orderops.cli.output import console, local_time, print_json, print_table, ta
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
 
+if TYPE_CHECKING:
+    from orderops.services.receiving import ReceiveSummary
+
 QUICK = "Quick entry (one order from options instead of files)"
 
 
@@ -19,48 +22,63 @@ def _opt(help_text: str) -> typer.models.OptionInfo:
     return typer.Option(help=help_text, rich_help_panel=QUICK, show_default=False)
 
 
+FilesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Order files: generic CSV, YAML, Shopify or WooCommerce export; "
+        "'-' reads standard input.",
+        show_default=False,
+        metavar="[FILE]...",
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="csv, yaml, shopify or woocommerce (default: told from the header).",
+        show_default=False,
+    ),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check and report, write nothing.")]
+UpdateOption = Annotated[
+    bool,
+    typer.Option(
+        "--update", help="Apply changed content to orders not yet picked (an event each)."
+    ),
+]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid", help="Receive the good orders; write the bad ones to --rejects."
+    ),
+]
+RejectsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rejects",
+        help="With --skip-invalid: file for the refused rows, in the input's format.",
+        show_default=False,
+    ),
+]
+LineOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--line",
+        help="An order line as SKU:QTY or SKU:QTY:UNIT_PRICE; repeat for more lines.",
+        rich_help_panel=QUICK,
+        show_default=False,
+    ),
+]
+
+
 def receive(
     ctx: typer.Context,
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Order files: generic CSV, YAML, Shopify or WooCommerce export; "
-            "'-' reads standard input.",
-            show_default=False,
-            metavar="[FILE]...",
-        ),
-    ] = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="csv, yaml, shopify or woocommerce (default: told from the header).",
-            show_default=False,
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and report, write nothing.")
-    ] = False,
-    update: Annotated[
-        bool,
-        typer.Option(
-            "--update", help="Apply changed content to orders not yet picked (an event each)."
-        ),
-    ] = False,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--skip-invalid", help="Receive the good orders; write the bad ones to --rejects."
-        ),
-    ] = False,
-    rejects: Annotated[
-        str | None,
-        typer.Option(
-            "--rejects",
-            help="With --skip-invalid: file for the refused rows, in the input's format.",
-            show_default=False,
-        ),
-    ] = None,
+    files: FilesArgument = None,
+    format: FormatOption = None,
+    dry_run: DryRunOption = False,
+    update: UpdateOption = False,
+    skip_invalid: SkipInvalidOption = False,
+    rejects: RejectsOption = None,
     json_out: JsonOption = False,
     order_number: Annotated[str | None, _opt("Order number (required).")] = None,
     customer_name: Annotated[str | None, _opt("Customer's name (required).")] = None,
@@ -79,21 +97,9 @@ def receive(
     shipping_method: Annotated[str | None, _opt("e.g. standard, express.")] = None,
     currency: Annotated[str | None, _opt("ISO 4217 code (default USD).")] = None,
     note: Annotated[str | None, _opt("Free text.")] = None,
-    line: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--line",
-            help="An order line as SKU:QTY or SKU:QTY:UNIT_PRICE; repeat for more lines.",
-            rich_help_panel=QUICK,
-            show_default=False,
-        ),
-    ] = None,
+    line: LineOption = None,
 ) -> None:
     """Receive orders from files (or stdin), or one order from options."""
-    from orderops.formats.order_files import Rejects, build_orders, read_orders
-    from orderops.formats.records import RawLine, RawOrder
-    from orderops.services.receiving import ReceiveOptions, receive, receive_orders
-
     quick = {
         "order_number": order_number, "customer_name": customer_name, "address1": address1,
         "address2": address2, "city": city, "region": region, "postal_code": postal_code,
@@ -102,41 +108,15 @@ def receive(
         "shipping_method": shipping_method, "currency": currency, "note": note,
     }  # fmt: skip
     given = {name: value for name, value in quick.items() if value is not None}
-    if files and (given or line):
-        raise UsageProblem("give order files or order options, not both")
-    if files and files.count("-") > 1:
-        raise UsageProblem("standard input ('-') can be read only once")
-    if skip_invalid and not rejects:
-        raise UsageProblem("--skip-invalid needs --rejects FILE for the refused rows")
-    if rejects and not skip_invalid:
-        raise UsageProblem("--rejects goes with --skip-invalid")
-    if rejects and files and _same_file(rejects, files):
-        raise UsageProblem("--rejects must not be one of the input files")
-    app_state = state(ctx)
+    lines = line or []
+    _check_receive_options(files or [], bool(given or lines), skip_invalid, rejects)
     if files:
-        sink = Rejects(rejects) if rejects and not dry_run else None
-        options = ReceiveOptions(
-            dry_run=dry_run, update=update, skip_invalid=skip_invalid, rejects=sink,
-            all_numbers=json_out,
+        summary = _receive_files(
+            ctx, files, format, dry_run=dry_run, update=update, skip_invalid=skip_invalid,
+            rejects=rejects, json_out=json_out,
         )  # fmt: skip
-        try:
-            with _progress(files) as on_progress:
-                options.on_progress = on_progress
-                reads = read_orders(files, format.lower() if format else None)
-                summary = receive(app_state.database(), reads, app_state.who(), options)
-        except BaseException:
-            if sink is not None:
-                sink.discard()
-            raise
-        if sink is not None:
-            sink.keep()
-    elif given or line:
-        raw = RawOrder("command line", 0, given)
-        raw.lines = [RawLine(0, _parse_line_option(text)) for text in line or []]
-        records = build_orders([raw])
-        summary = receive_orders(
-            app_state.database(), records, app_state.who(), dry_run=dry_run, update=update
-        )
+    elif given or lines:
+        summary = _receive_quick_entry(ctx, given, lines, dry_run=dry_run, update=update)
     else:
         raise UsageProblem(
             "nothing to receive: give order files, '-' for stdin, or --order-number ..."
@@ -147,7 +127,57 @@ def receive(
     _print_receive_summary(summary, rejects)
 
 
-def _print_receive_summary(summary, rejects: str | None) -> None:  # type: ignore[no-untyped-def]
+def _check_receive_options(
+    files: list[str], quick_entry: bool, skip_invalid: bool, rejects: str | None
+) -> None:
+    """Refuse combinations of options that cannot mean anything (exit 2)."""
+    if files and quick_entry:
+        raise UsageProblem("give order files or order options, not both")
+    if files.count("-") > 1:
+        raise UsageProblem("standard input ('-') can be read only once")
+    if skip_invalid and not rejects:
+        raise UsageProblem("--skip-invalid needs --rejects FILE for the refused rows")
+    if rejects and not skip_invalid:
+        raise UsageProblem("--rejects goes with --skip-invalid")
+    if rejects and files and _same_file(rejects, files):
+        raise UsageProblem("--rejects must not be one of the input files")
+
+
+def _receive_files(
+    ctx: typer.Context,
+    files: list[str],
+    format: str | None,
+    *,
+    dry_run: bool,
+    update: bool,
+    skip_invalid: bool,
+    rejects: str | None,
+    json_out: bool,
+) -> ReceiveSummary:
+    from orderops.services.intake import receive_order_files
+
+    app_state = state(ctx)
+    with _progress(files) as on_progress:
+        return receive_order_files(
+            app_state.database, files, app_state.who(), format=format, dry_run=dry_run,
+            update=update, skip_invalid=skip_invalid, rejects=rejects, all_numbers=json_out,
+            on_progress=on_progress,
+        )  # fmt: skip
+
+
+def _receive_quick_entry(
+    ctx: typer.Context, fields: dict[str, str], lines: list[str], *, dry_run: bool, update: bool
+) -> ReceiveSummary:
+    from orderops.services.intake import receive_quick_entry
+
+    order_lines = [_parse_line_option(text) for text in lines]
+    app_state = state(ctx)
+    return receive_quick_entry(
+        app_state.database, fields, order_lines, app_state.who(), dry_run=dry_run, update=update
+    )
+
+
+def _print_receive_summary(summary: ReceiveSummary, rejects: str | None) -> None:
     import sys
 
     for problem in summary.rejected_problems[:20]:
@@ -155,23 +185,38 @@ def _print_receive_summary(summary, rejects: str | None) -> None:  # type: ignor
     if summary.rejected > 20 and len(summary.rejected_problems) >= 20:
         print("refused: ... (more in the rejects file)", file=sys.stderr)
     verb = "would receive" if summary.dry_run else "received"
-    text = f"{verb} {summary.received:,} order{'s' if summary.received != 1 else ''}"
-    text += f" ({summary.lines:,} line{'s' if summary.lines != 1 else ''})"
+    text = f"{verb} {_count(summary.received, 'order')} ({_count(summary.lines, 'line')})"
+    print(text + _changed_part(summary) + _refused_part(summary, rejects))
+
+
+def _changed_part(summary: ReceiveSummary) -> str:
+    """The orders updated and skipped, e.g. `, updated 2 (1001, 1002), skipped 1 already
+    received (1003)`; empty if none were."""
+    text = ""
     if summary.updated:
         text += f", {'would update' if summary.dry_run else 'updated'} {summary.updated:,}"
-        if summary.updated <= 5:
-            text += f" ({', '.join(summary.updated_numbers)})"
+        text += _few(summary.updated_numbers, summary.updated)
     if summary.skipped:
         text += f", skipped {summary.skipped:,} already received"
-        if summary.skipped <= 5:
-            text += f" ({', '.join(summary.skipped_numbers)})"
-    if summary.rejected:
-        where = "" if summary.dry_run else f", written to {rejects}"
-        text += (
-            f", refused {summary.rejected:,} invalid order{'s' if summary.rejected != 1 else ''}"
-            f" ({summary.rejected_rows:,} row{'s' if summary.rejected_rows != 1 else ''}{where})"
-        )
-    print(text)
+        text += _few(summary.skipped_numbers, summary.skipped)
+    return text
+
+
+def _refused_part(summary: ReceiveSummary, rejects: str | None) -> str:
+    if not summary.rejected:
+        return ""
+    where = "" if summary.dry_run else f", written to {rejects}"
+    orders = _count(summary.rejected, "invalid order")
+    return f", refused {orders} ({_count(summary.rejected_rows, 'row')}{where})"
+
+
+def _few(numbers: list[str], count: int) -> str:
+    """The order numbers in brackets, when there are few enough to read."""
+    return f" ({', '.join(numbers)})" if count <= 5 else ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' if number != 1 else ''}"
 
 
 _PROGRESS_ROWS = 5000
@@ -240,11 +285,20 @@ def track(
     from orderops.services.orders import track_order
 
     view = track_order(state(ctx).database(create=False), key)
-    others = view["other_orders"]
     if json_out:
         print_json(view)
         return
     out = console()
+    _print_order_head(out, view)
+    _print_order_lines(view)
+    _print_timeline(view)
+    if view["other_orders"]:
+        others = ", ".join(view["other_orders"])
+        out.print(f"other orders for {view['email']}: {others}", markup=False)
+
+
+def _print_order_head(out: Any, view: dict[str, Any]) -> None:
+    """Number, status and hold; customer and address; dates and how it ships; note."""
     out.print(f"[bold]Order {view['order_number']}[/bold]  {view['status']}", markup=True)
     if view["hold_reason"]:
         until = f" until {local_time(view['hold_until'])}" if view["hold_until"] else ""
@@ -260,6 +314,12 @@ def track(
     contact = "  ".join(part for part in (view["email"], view["phone"]) if part)
     out.print(f"{view['customer_name']}  {contact}".rstrip(), markup=False)
     out.print(address, markup=False)
+    out.print(", ".join(_order_facts(view)), markup=False)
+    if view["note"]:
+        out.print(f"note: {view['note']}", markup=False)
+
+
+def _order_facts(view: dict[str, Any]) -> list[str]:
     facts = [f"placed {local_time(view['placed_at'])}"]
     if view["ship_by"]:
         facts.append(f"ship by {view['ship_by']}")
@@ -268,13 +328,17 @@ def track(
             facts.append(f"{name.replace('_', ' ')}: {view[name]}")
     if view["priority"]:
         facts.append(f"priority {view['priority']}")
-    out.print(", ".join(facts), markup=False)
-    if view["note"]:
-        out.print(f"note: {view['note']}", markup=False)
+    return facts
+
+
+def _print_order_lines(view: dict[str, Any]) -> None:
     lines = table("sku", "name", "qty", f"unit price ({view['currency']})")
     for item in view["lines"]:
         lines.add_row(item["sku"], item["name"], str(item["qty"]), item["unit_price"] or "")
     print_table(lines)
+
+
+def _print_timeline(view: dict[str, Any]) -> None:
     events = table("when", "action", "from", "to", "who", "detail", title="Timeline")
     for event in view["events"]:
         detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
@@ -283,8 +347,6 @@ def track(
             event["actor"], detail,
         )  # fmt: skip
     print_table(events)
-    if others:
-        out.print(f"other orders for {view['email']}: {', '.join(others)}", markup=False)
 
 
 def list_command(
@@ -325,17 +387,12 @@ def hold(
     json_out: JsonOption = False,
 ) -> None:
     """Put an order on hold (from received, ready or backordered)."""
-    from orderops.formats.records import FieldError, parse_timestamp, to_utc
+    from orderops.services.moments import parse_moment
     from orderops.services.orders import hold_order
 
     if not reason.strip():
         raise UsageProblem("--reason must not be empty")
-    moment = None
-    if until is not None:
-        try:
-            moment = to_utc(parse_timestamp(until))
-        except FieldError as exc:
-            raise UsageProblem(f"--until {until!r} {exc}") from None
+    moment = None if until is None else parse_moment(until, option="--until")
     app_state = state(ctx)
     result = hold_order(app_state.database(), order, reason.strip(), moment, app_state.who())
     _print_change(result, json_out)

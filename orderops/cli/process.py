@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orderops.cli.options import JsonOption
 from orderops.cli.output import print_json
 from orderops.cli.state import state
+
+if TYPE_CHECKING:
+    from orderops.services.processing import ProcessSummary
 
 SHOWN = 20
 
@@ -36,6 +39,10 @@ def process(
     if json_out:
         print_json(summary.as_json())
         return
+    _print_process_summary(summary)
+
+
+def _print_process_summary(summary: ProcessSummary) -> None:
     if summary.released:
         print(f"released {len(summary.released)} hold(s) whose date had passed")
     counts = summary.counts()

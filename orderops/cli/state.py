@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from orderops.store.database import Database
+    from orderops.services.database import Database
 
 
 @dataclass
@@ -24,9 +24,9 @@ class AppState:
         error rather than a new, empty database.
         """
         if self._database is None:
-            from orderops.store.database import Database
+            from orderops.services.database import open_database
 
-            self._database = Database(self.db, create=create)
+            self._database = open_database(self.db, create=create)
         return self._database
 
     def close(self) -> None:

@@ -33,12 +33,10 @@ def import_command(
     json_out: JsonOption = False,
 ) -> None:
     """Set products and bin counts from CSV or YAML files (all or nothing)."""
-    from orderops.formats.stock_files import read_stock_files
-    from orderops.services.stock import import_stock
+    from orderops.services.intake import import_stock_files
 
-    records = read_stock_files(files)
     app_state = state(ctx)
-    summary = import_stock(app_state.database(), records, app_state.who())
+    summary = import_stock_files(app_state.database, files, app_state.who())
     if json_out:
         print_json(summary.as_json())
         return

@@ -58,3 +58,14 @@ def _records(rows: Any) -> Iterator[OrderRecord]:
 def _record(row: Row[Any], lines: list[OrderLine]) -> OrderRecord:
     values = {name: getattr(row, name) for name in ORDER_FIELDS}
     return OrderRecord(**values, lines=tuple(lines))
+
+
+def export_stock(db: Database, out: TextIO, format: str = "csv") -> int:
+    """Write products and bin counts to `out` as `stock import` reads them back
+    (csv or yaml); how many bins were written."""
+    from orderops.formats.stock_export import write_stock
+    from orderops.services.stock import list_stock
+
+    rows = list_stock(db)
+    write_stock(rows, out, format)
+    return len(rows)
