@@ -6,10 +6,9 @@ statement per row), and SQLAlchemy's per-value parameter handling. So on
 SQLite values come column by column, each column goes through its dialect
 type processor (the same conversion Core applies, so the rows read and
 compare like any other; UTCDateTime's two steps done as one), the columns are
-zipped into rows and the driver's executemany takes them (the values alike in
-every row written into the statement as literals: `driver.values_alike`); the
-new orders' ids are then read back by their order numbers. PostgreSQL gets a
-batched INSERT ... RETURNING through Core, which is fast there.
+zipped into rows and the driver's executemany takes them; the new orders' ids
+are then read back by their order numbers. PostgreSQL gets a batched INSERT
+... RETURNING through Core, which is fast there.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Table, insert
 
-from orderops.store.driver import rows_in, values_alike
+from orderops.store.driver import rows_in
 from orderops.store.tables import ORDERS
 from orderops.store.types import UTCDateTime
 
@@ -93,26 +92,21 @@ def _sqlite_insert(
     connection: Connection, table: Table, columns: Columns, count: int, same: Mapping[str, Any]
 ) -> None:
     """The driver's executemany of the rows of `columns`, each value through its
-    column's processor (one C-level map per column that needs it; once for `same`,
-    whose values go into the statement as literals where they can: `values_alike`)."""
-    names, marks, values = [], [], []
+    column's processor (one C-level map per column that needs it; once for `same`)."""
+    names, values = [], []
     for name, column in columns.items():
         names.append(name)
-        marks.append("?")
         if isinstance(table.c[name].type, UTCDateTime):
             values.append(_sqlite_utc_texts(column))
             continue
         process = _processor(connection, table.c[name].type)
         values.append(column if process is None else map(process, column))
-    processed = {}
     for name, value in same.items():
         process = _processor(connection, table.c[name].type)
-        processed[name] = value if process is None else process(value)
-    same_names, same_marks, bound = values_alike(connection, processed)
-    names += same_names
-    marks += same_marks
-    values.extend(repeat(value, count) for value in bound)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+        names.append(name)
+        values.append(repeat(value if process is None else process(value), count))
+    marks = ", ".join("?" * len(names))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
     rows = list(zip(*values, strict=True)) if values else [()] * count
     connection.exec_driver_sql(sql, rows)
 

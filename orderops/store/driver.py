@@ -6,9 +6,8 @@ for every list: in `process` that cost more than running the statements.
 These helpers take SQL written with `?` placeholders, give the driver its own
 (`?` for sqlite3, `%s` for psycopg), and read rows as the driver gives them,
 without result processing. So only values that need no conversion go through them: ids,
-numbers, strings; a datetime goes through `bind_value` first. On SQLite,
-`insert_many` writes the values alike in every row into the statement text as
-literals (`sql_literal`: NULL, a 64-bit int, or a text with its quotes doubled).
+numbers, strings; a datetime goes through `bind_value` first. Every value is
+bound: none is ever written into the statement's text.
 """
 
 from __future__ import annotations
@@ -114,45 +113,11 @@ def insert_many(
     as the driver takes it) into `table`, with the values `same` in every row."""
     if not rows:
         return
-    same_names, same_marks, bound = values_alike(connection, same or {})
-    if bound:
-        rows = [(*row, *bound) for row in rows]
-    names, marks = [*columns, *same_names], ["?"] * len(columns) + same_marks
-    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    same = same or {}
+    if same:
+        alike = tuple(same.values())
+        rows = [(*row, *alike) for row in rows]
+    names = [*columns, *same]
+    marks = ", ".join("?" * len(names))
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
     connection.exec_driver_sql(driver_sql(connection, sql), list(rows))
-
-
-def values_alike(
-    connection: Connection, same: Mapping[str, Any]
-) -> tuple[list[str], list[str], list[Any]]:
-    """For the values `same` in every row of an INSERT: their column names, what the
-    statement holds for each (a literal where `sql_literal` gives one, else `?`), and
-    the values that are still bound, in order."""
-    qmark = connection.dialect.paramstyle == "qmark"
-    names, marks, bound = [], [], []
-    for name, value in same.items():
-        literal = sql_literal(value) if qmark else None
-        names.append(name)
-        marks.append("?" if literal is None else literal)
-        if literal is None:
-            bound.append(value)
-    return names, marks, bound
-
-
-def sql_literal(value: Any) -> str | None:
-    """`value` (as the driver takes it) written as an SQLite literal, or None where it
-    is better bound: NULL, a plain int, or a text quoted with its quotes doubled (a
-    NUL character, which statement text cannot hold, is bound).
-
-    A value alike in every row of an executemany goes into the statement this way:
-    the driver then takes it once, not once per row (and a NULL bound costs the
-    driver a failed adapter lookup per row). Only for `?` placeholders: with
-    psycopg's `%s`, a `%` or `?` in a literal would be read as a placeholder.
-    """
-    if value is None:
-        return "NULL"
-    if type(value) is int and -(2**63) <= value < 2**63:  # beyond, SQLite reads a REAL
-        return str(value)
-    if type(value) is str and "\x00" not in value:
-        return "'" + value.replace("'", "''") + "'"
-    return None
