@@ -240,3 +240,25 @@ def test_since_an_orders_exact_placed_time_includes_it(cli) -> None:
     ]  # fmt: skip
     result = cli("export", "orders", "--until", "2025-10-07T07:50:26Z")
     assert result.stdout_bytes.decode().count("\r\n") == 1  # the header only
+
+
+def test_an_export_received_back_is_skipped_also_for_times_written_without_offset(cli, tmp_path):
+    assert cli("receive", str(FIXTURES / "woocommerce.csv")).exit_code == 0
+    exported = tmp_path / "orders.csv"
+    assert cli("export", "orders", "-o", str(exported)).exit_code == 0
+    again = cli("receive", str(exported))
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("received 0 orders (0 lines), skipped")
+
+
+def test_export_since_a_time_without_offset_is_local_time(cli, received):
+    result = cli("export", "orders", "--since", "2026-11-01T08:00", "--format", "yaml")
+    assert result.exit_code == 0, result.output
+    assert "order_number: '1001'" in result.stdout
+
+
+def test_export_into_a_missing_folder_is_bad_usage(cli, received, tmp_path):
+    for args in (("orders",), ("stock",)):
+        result = cli("export", *args, "-o", str(tmp_path / "no" / "such.csv"))
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: -o: no such folder")

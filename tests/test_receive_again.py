@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import ORDER_YAML
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 HEADER = "order_number,customer_name,address1,city,country,sku,qty,unit_price\n"
 
@@ -243,3 +245,28 @@ def test_an_order_given_again_in_a_later_batch_is_skipped_if_alike_and_refused_i
             in result.stderr
         )
     assert rows("SELECT count(*) FROM orders WHERE order_number LIKE 'B%'") == [(0,)]
+
+
+def test_update_with_nothing_changed_leaves_a_ready_order_alone(cli, rows, tmp_path):
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,on_hand\nTEA-EARLGREY-100,A-01-1,9\nMUG-WHITE,A-01-2,9\n")
+    assert cli("stock", "import", str(stock)).exit_code == 0
+    assert cli("receive", "-", input=ORDER_YAML).exit_code == 0
+    assert cli("process").exit_code == 0
+    exported = tmp_path / "orders.csv"
+    assert cli("export", "orders", "-o", str(exported)).exit_code == 0
+    result = cli("receive", "--update", "--json", str(exported))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["updated"], summary["skipped"]) == (0, 1)
+    assert rows("SELECT status FROM orders") == [("ready",)]
+    assert rows("SELECT sum(allocated) FROM stock") == [(3,)]
+
+
+def test_rejects_must_not_overwrite_an_input_file(cli, tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("order_number,customer_name,address1,city,country,sku,qty\n1,A,B,C,GB,S,1\n")
+    result = cli("receive", str(source), "--skip-invalid", "--rejects", str(source))
+    assert result.exit_code == 2
+    assert result.stderr == "error: --rejects must not be one of the input files\n"
+    assert source.read_text().endswith("1,A,B,C,GB,S,1\n")
