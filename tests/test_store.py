@@ -7,7 +7,7 @@ import re
 import sqlite3
 
 import pytest
-from conftest import ORDER_YAML, run_orderops, sqlite_only
+from conftest import ON_POSTGRES, ORDER_YAML, run_orderops
 
 from orderops.store.database import Database
 
@@ -64,7 +64,7 @@ def test_a_bad_busy_timeout_is_bad_usage(db_path):
     )
 
 
-@sqlite_only
+@pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL stores times as timestamps, not text")
 def test_every_time_is_stored_in_one_text_shape_so_that_times_compare_as_text(cli, rows):
     """SQLite compares times as text: whichever path wrote a time (bulk receive, process,
     stock import, a single hold), it has the same shape, microseconds included even at a
