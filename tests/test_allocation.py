@@ -1,11 +1,11 @@
-"""Allocation rules (pure, inline values) and the stock invariants (Hypothesis)."""
+"""Allocation and verification rules: pure functions, inline values (and Hypothesis).
+
+The stock invariants over the real services are tests/test_invariants.py's.
+"""
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
-
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderops.domain.allocation import (
@@ -16,7 +16,6 @@ from orderops.domain.allocation import (
     bin_order,
 )
 from orderops.domain.verification import address_complete, hold_reasons, postal_code_required
-from orderops.errors import Conflict, TransitionRefused
 
 
 def test_a_line_comes_from_the_bin_with_the_most_available_first() -> None:
@@ -134,99 +133,3 @@ def test_the_quick_address_check_agrees_with_the_hold_reasons(
     assert address_complete(name, address1, city, country, postal_code) == (
         hold_reasons(address, [], set()) == []
     )
-
-
-# Hypothesis over the real services: any sequence of receive, process, cancel
-# and stock changes keeps the stock invariants.
-SKUS = ("TEA", "MUG", "POT")
-BINS = ("A-01-1", "A-02-1")
-receive = st.tuples(
-    st.just("receive"),
-    st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3)), min_size=1, max_size=3),
-)
-process = st.tuples(st.just("process"), st.none())
-cancel = st.tuples(st.just("cancel"), st.integers(0, 5))
-add = st.tuples(
-    st.just("add"), st.tuples(st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(-4, 6))
-)
-count = st.tuples(
-    st.just("set"), st.tuples(st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(0, 6))
-)
-steps = st.lists(st.one_of(receive, process, cancel, add, count), max_size=12)
-_runs = itertools.count()
-_databases: dict[str, Any] = {}
-
-
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(sequence=steps)
-def test_stock_invariants_hold_whatever_the_sequence_of_operations(
-    db_url: str, sequence: list[tuple[str, Any]]
-) -> None:
-    from orderops.domain.orders import OrderLine, OrderRecord
-    from orderops.domain.stock import StockRecord
-    from orderops.services.orders import cancel_order
-    from orderops.services.processing import process_orders
-    from orderops.services.receiving import receive_orders
-    from orderops.services.stock import change_stock, import_stock
-    from orderops.store.database import Database
-
-    if db_url not in _databases:
-        _databases[db_url] = Database(db_url)
-    db = _databases[db_url]
-    run = next(_runs)
-    prefix = f"R{run}-"
-    import_stock(db, [StockRecord(prefix + sku, BINS[0], 2) for sku in SKUS], "tester")
-    received: list[str] = []
-    for kind, value in sequence:
-        try:
-            if kind == "receive":
-                number = f"{prefix}{len(received)}"
-                lines = tuple(OrderLine(prefix + sku, qty) for sku, qty in value)
-                receive_orders(db, [OrderRecord(number, "Ada", "1 Road", "London", "GB", lines,
-                                                postal_code="N1 1AA")], "tester")  # fmt: skip
-                received.append(number)
-            elif kind == "process":
-                process_orders(db, [], "tester")
-            elif kind == "cancel" and received:
-                cancel_order(db, received[value % len(received)], "changed mind", "tester")
-            elif kind in ("add", "set"):
-                sku, location, qty = value
-                if kind == "add" and qty == 0:
-                    continue
-                change_stock(db, prefix + sku, qty, location=location, actor="tester",
-                             reason=kind, relative=kind == "add")  # fmt: skip
-        except (Conflict, TransitionRefused):
-            pass
-        _assert_invariants(db)
-
-
-def _assert_invariants(db: Any) -> None:
-    from sqlalchemy import text
-
-    with db.transaction(write=False) as session:
-        connection = session.connection()
-        bins = connection.execute(text("SELECT sku, location, on_hand, allocated FROM stock"))
-        reserved = dict(
-            ((sku, location), qty)
-            for sku, location, qty in connection.execute(
-                text("SELECT sku, location, sum(qty) FROM allocations GROUP BY sku, location")
-            )
-        )
-        ready = dict(
-            connection.execute(
-                text(
-                    "SELECT l.sku, sum(l.qty) FROM order_lines l JOIN orders o "
-                    "ON o.id = l.order_id WHERE o.status = 'ready' GROUP BY l.sku"
-                )
-            ).all()
-        )
-        allocated_per_sku: dict[str, int] = {}
-        for sku, location, on_hand, allocated in bins:
-            assert on_hand >= 0, (sku, location, on_hand)
-            assert 0 <= allocated <= on_hand, (sku, location, on_hand, allocated)
-            assert allocated == reserved.get((sku, location), 0), (sku, location)
-            allocated_per_sku[sku] = allocated_per_sku.get(sku, 0) + allocated
-        for sku, allocated in allocated_per_sku.items():
-            assert allocated == ready.get(sku, 0), (sku, allocated, ready.get(sku))

@@ -260,3 +260,29 @@ def test_receive_with_nothing_to_receive_is_bad_usage(cli):
     result = cli("receive")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: nothing to receive")
+
+
+def test_quick_entry_can_update_an_order(cli, rows):
+    base = ("receive", "--order-number", "B3", "--customer-name", "Bo", "--address1", "1 Rd",
+            "--city", "Oslo", "--postal-code", "0150", "--country", "NO")  # fmt: skip
+    assert cli(*base, "--line", "TEA:1").exit_code == 0
+    refused = cli(*base, "--line", "TEA:2")
+    assert refused.exit_code == 5
+    updated = cli(*base, "--line", "TEA:2", "--update")
+    assert updated.exit_code == 0, updated.output
+    assert rows("SELECT qty FROM order_lines") == [(2,)]
+
+
+def test_an_order_number_longer_than_64_characters_is_bad_input(cli, rows):
+    result = cli("receive", "-", input=ORDER_YAML.replace('"1001"', '"' + "9" * 65 + '"'))
+    assert result.exit_code == 4
+    assert "column 'order_number'" in result.stderr and "longer than 64" in result.stderr
+    assert rows("SELECT count(*) FROM orders") == [(0,)]
+
+
+def test_control_characters_in_bad_values_are_shown_escaped(cli):
+    text = ORDER_YAML.replace("country: GB", 'country: "G\\x1b[31mB"')
+    result = cli("receive", "-", input=text)
+    assert result.exit_code == 4
+    assert "\x1b" not in result.stderr
+    assert "G\\x1b[31mB" in result.stderr

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import ORDER_YAML
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 HEADER = "order_number,customer_name,address1,city,country,sku,qty,unit_price\n"
 
@@ -212,34 +214,56 @@ def test_an_export_received_again_into_the_same_database_changes_nothing(
 
 
 def test_an_order_given_again_in_a_later_batch_is_skipped_if_alike_and_refused_if_not(
-    cli, rows, tmp_path, monkeypatch
+    cli, rows, tmp_path
 ) -> None:
     """A large file is checked and written a batch at a time: an order given again
-    further on, its first copy already written by this run, is still told apart."""
+    further on, its first copy already written by this run, is still told apart.
+    6,000 orders (12,000 rows) are more than one batch of reading and of writing."""
     from conftest import generic_csv
 
-    from orderops.formats import csv_orders
-
-    monkeypatch.setattr(csv_orders, "CHUNK_ROWS", 10)  # 20 orders make several batches
-    lines = generic_csv(tmp_path / "a.csv", "A", 20).read_text().splitlines()
+    orders = 6000
+    lines = generic_csv(tmp_path / "a.csv", "A", orders).read_text().splitlines()
     alike = tmp_path / "alike.csv"
     alike.write_text("\n".join([*lines, *lines[1:3]]) + "\n", encoding="utf-8")
     result = cli("receive", "--json", str(alike))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert (summary["received"], summary["skipped"]) == (20, 1)
+    assert (summary["received"], summary["skipped"]) == (orders, 1)
     assert summary["skipped_orders"] == ["A00000"]
-    assert rows("SELECT count(*) FROM orders") == [(20,)]
+    assert rows("SELECT count(*) FROM orders") == [(orders,)]
 
-    lines = generic_csv(tmp_path / "b.csv", "B", 20).read_text().splitlines()
+    lines = generic_csv(tmp_path / "b.csv", "B", orders).read_text().splitlines()
     changed = [line.replace("Ada Lovelace", "Ada King") for line in lines[1:3]]
     unlike = tmp_path / "unlike.csv"
     unlike.write_text("\n".join([*lines, *changed]) + "\n", encoding="utf-8")
     for dry_run in ((), ("--dry-run",)):
         result = cli("receive", *dry_run, str(unlike))
         assert result.exit_code == 4, result.output
-        assert (
-            f"{unlike}:42: column 'order_number': value 'B00000': this order appears again"
-            in result.stderr
-        )
+        where = f"{unlike}:{2 * orders + 2}: column 'order_number': value 'B00000'"
+        assert f"{where}: this order appears again" in result.stderr
     assert rows("SELECT count(*) FROM orders WHERE order_number LIKE 'B%'") == [(0,)]
+
+
+def test_update_with_nothing_changed_leaves_a_ready_order_alone(cli, rows, tmp_path):
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,on_hand\nTEA-EARLGREY-100,A-01-1,9\nMUG-WHITE,A-01-2,9\n")
+    assert cli("stock", "import", str(stock)).exit_code == 0
+    assert cli("receive", "-", input=ORDER_YAML).exit_code == 0
+    assert cli("process").exit_code == 0
+    exported = tmp_path / "orders.csv"
+    assert cli("export", "orders", "-o", str(exported)).exit_code == 0
+    result = cli("receive", "--update", "--json", str(exported))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["updated"], summary["skipped"]) == (0, 1)
+    assert rows("SELECT status FROM orders") == [("ready",)]
+    assert rows("SELECT sum(allocated) FROM stock") == [(3,)]
+
+
+def test_rejects_must_not_overwrite_an_input_file(cli, tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("order_number,customer_name,address1,city,country,sku,qty\n1,A,B,C,GB,S,1\n")
+    result = cli("receive", str(source), "--skip-invalid", "--rejects", str(source))
+    assert result.exit_code == 2
+    assert result.stderr == "error: --rejects must not be one of the input files\n"
+    assert source.read_text().endswith("1,A,B,C,GB,S,1\n")

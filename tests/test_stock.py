@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import EXAMPLE_ORDERS, EXAMPLES
+import pytest
+from conftest import EXAMPLE_ORDERS, EXAMPLES, ON_POSTGRES
 
 Cli = Callable[..., Any]
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -226,3 +227,12 @@ def test_stock_import_reads_standard_input(cli: Cli, rows: Rows) -> None:
     result = cli("stock", "import", "-", input="sku,on_hand\nTEA,4\n")
     assert result.exit_code == 0, result.output
     assert rows("SELECT sku, location, on_hand FROM stock") == [("TEA", "MAIN", 4)]
+
+
+@pytest.mark.skipif(
+    ON_POSTGRES, reason="a server database always exists; only a file can be missing"
+)
+def test_stock_list_does_not_create_a_database(cli: Cli, db_url: str) -> None:
+    result = cli("stock", "list")
+    assert result.exit_code == 3
+    assert not Path(db_url).exists()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
-from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from conftest import ORDER_YAML, run_orderops
-from hypothesis import given
-from hypothesis import strategies as st
+from conftest import ON_POSTGRES, ORDER_YAML, run_orderops
 
 from orderops.store.database import Database
 
@@ -65,49 +64,37 @@ def test_a_bad_busy_timeout_is_bad_usage(db_path):
     )
 
 
-@given(st.datetimes(timezones=st.timezones()))
-def test_bulk_inserts_write_utc_times_as_sqlalchemy_does_on_sqlite(moment: datetime) -> None:
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
-
-    from orderops.store.bulk import _sqlite_utc_text
-    from orderops.store.types import UTCDateTime
-
-    process = (
-        UTCDateTime()
-        .dialect_impl(sqlite_dialect.dialect())
-        .bind_processor(sqlite_dialect.dialect())
+@pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL stores times as timestamps, not text")
+def test_every_time_is_stored_in_one_text_shape_so_that_times_compare_as_text(cli, rows):
+    """SQLite compares times as text: whichever path wrote a time (bulk receive, process,
+    stock import, a single hold), it has the same shape, microseconds included even at a
+    whole second (ORDER_YAML is placed at 14:03:00), and UTC."""
+    stock = "sku,location,on_hand\nTEA-EARLGREY-100,A-01-1,5\nMUG-WHITE,A-01-2,5\n"
+    assert cli("stock", "import", "-", input=stock).exit_code == 0
+    assert cli("receive", "-", input=ORDER_YAML).exit_code == 0
+    assert cli("receive", "-", input=ORDER_YAML.replace('"1001"', '"1002"')).exit_code == 0
+    assert cli("process").exit_code == 0
+    assert cli("hold", "1002", "--reason", "call the customer").exit_code == 0
+    times = rows(
+        "SELECT placed_at FROM orders UNION ALL SELECT received_at FROM orders "
+        "UNION ALL SELECT updated_at FROM orders UNION ALL SELECT at FROM order_events "
+        "UNION ALL SELECT at FROM stock_movements"
     )
-    assert process is not None
-    assert _sqlite_utc_text(moment) == process(moment)
-    assert _sqlite_utc_text(None) is None
+    assert len(times) == 6 + 5 + 6  # 3 per order; receive, allocate, hold; import, allocate
+    shape = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+    assert [t for (t,) in times if not shape.fullmatch(t)] == []
+    assert rows("SELECT DISTINCT placed_at FROM orders") == [("2026-11-20 13:03:00.000000",)]
 
 
-_UTC_TIMES = st.datetimes(timezones=st.just(UTC))
-_ANY_TIMES = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
-
-
-@given(st.lists(_UTC_TIMES, max_size=5) | st.lists(_ANY_TIMES | st.none(), max_size=5))
-def test_a_column_of_utc_times_is_written_as_each_time_alone_would_be(
-    moments: list[datetime | None],
-) -> None:
-    """The whole-column path (every value a UTC datetime) and the value-by-value one agree."""
-    from orderops.store.bulk import _sqlite_utc_text, _sqlite_utc_texts
-
-    assert list(_sqlite_utc_texts(iter(moments))) == [_sqlite_utc_text(m) for m in moments]
-
-
-def test_a_value_becomes_an_sqlite_literal_only_when_that_is_exact() -> None:
-    from orderops.store.driver import sql_literal
-
-    assert sql_literal(None) == "NULL"
-    assert sql_literal(0) == "0"
-    assert sql_literal(-12) == "-12"
-    assert sql_literal(2**63 - 1) == str(2**63 - 1)
-    assert sql_literal("it's") == "'it''s'"
-    assert sql_literal("") == "''"
-    # Bound instead: a NUL (statement text cannot hold it), and anything not int or str.
-    assert sql_literal("a\x00b") is None
-    assert sql_literal(True) is None
-    assert sql_literal(2**63) is None  # SQLite would read it as an inexact REAL
-    assert sql_literal(1.5) is None
-    assert sql_literal(b"x") is None
+def test_text_with_quotes_and_placeholders_is_stored_exactly_as_given(cli):
+    """Values may be written into bulk statements as literals: a quote, a `?`, a `%` or
+    a `:name` in a value must neither break the statement nor change the text."""
+    tricky = "O'Brien ?% :name '); DROP TABLE orders; --"
+    received = cli(
+        "--actor", tricky, "receive", "--order-number", "1001", "--customer-name", tricky,
+        "--address1", tricky, "--city", "Oslo", "--country", "NO", "--line", "TEA:1",
+    )  # fmt: skip
+    assert received.exit_code == 0, received.output
+    tracked = json.loads(cli("track", "1001", "--json").stdout)
+    assert (tracked["customer_name"], tracked["address1"]) == (tricky, tricky)
+    assert tracked["events"][0]["actor"] == tricky
