@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from orderops.cli import app
@@ -236,3 +238,29 @@ def generic_csv(path: Path, prefix: str, orders: int) -> Path:
             rows.append(",".join({**fields, **line}.get(name, "") for name in header))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+@contextmanager
+def before_statement(
+    matches: Callable[[str], bool], meanwhile: Callable[[Any], None], times: int = 1
+) -> Iterator[list[str]]:
+    """Run `meanwhile(dbapi_cursor)` just before the first statements that `matches`
+    (as another process would act between orderops' read and its write)."""
+    seen: list[str] = []
+
+    def hook(_conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if len(seen) < times and matches(sql):
+            seen.append(sql)
+            meanwhile(cursor)
+
+    event.listen(Engine, "before_cursor_execute", hook)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", hook)
+
+
+def moves_orders(sql: str) -> bool:
+    """An UPDATE that changes orders' statuses."""
+    words = sql.split()
+    return words[0].upper() == "UPDATE" and "orders" in words[:4] and "status" in sql

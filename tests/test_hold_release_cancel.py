@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import before_statement, moves_orders
+
 
 def test_hold_records_reason_and_until_and_release_returns_to_received(cli, received, rows):
     result = cli("hold", "1001", "--reason", "address check", "--until", "2026-12-01T09:00:00Z")
@@ -94,3 +96,18 @@ def test_json_output_of_a_change(cli, received):
         "from": "received",
         "to": "on_hold",
     }
+
+
+def test_an_order_moved_by_another_process_before_cancel_writes_is_a_conflict(cli, received, rows):
+    """The status is written only where it is still the one read: never overwritten."""
+
+    def shipped_meanwhile(cursor):  # as if another process had moved it on
+        cursor.connection.execute("UPDATE orders SET status = 'ready' WHERE order_number = '1001'")
+
+    with before_statement(moves_orders, shipped_meanwhile) as seen:
+        result = cli("cancel", "1001", "--reason", "customer asked")
+    assert seen, "cancel changed no status with an UPDATE of orders"
+    assert result.exit_code == 5, result.output
+    assert "changed status in another process meanwhile" in result.stderr
+    assert rows("SELECT status FROM orders") == [("received",)]
+    assert rows("SELECT action FROM order_events") == [("receive",)]

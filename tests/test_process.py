@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,9 @@ from conftest import (
     EXAMPLE_ORDERS,
     EXAMPLES,
     ON_POSTGRES,
+    before_statement,
     generic_csv,
+    moves_orders,
     run_orderops,
     sqlite_only,
     write_lock_held,
@@ -362,33 +363,8 @@ def test_a_run_larger_than_a_batch_goes_by_priority_and_shares_the_stock_through
     assert rows("SELECT sum(qty) FROM allocations") == [(1200,)]
 
 
-@contextmanager
-def before_statement(
-    matches: Callable[[str], bool], meanwhile: Callable[[Any], None], times: int = 1
-) -> Iterator[list[str]]:
-    """Run `meanwhile(dbapi_cursor)` just before the first statements that `matches`
-    (as another process would act between orderops' read and its write)."""
-    seen: list[str] = []
-
-    def hook(_conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        if len(seen) < times and matches(sql):
-            seen.append(sql)
-            meanwhile(cursor)
-
-    event.listen(Engine, "before_cursor_execute", hook)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", hook)
-
-
 def _allocates_stock(sql: str) -> bool:
     return sql.lstrip().upper().startswith("UPDATE") and " stock " in sql and "allocated" in sql
-
-
-def _moves_orders(sql: str) -> bool:
-    words = sql.split()
-    return words[0].upper() == "UPDATE" and "orders" in words[:4] and "status" in sql
 
 
 def test_stock_taken_between_reading_and_allocating_refuses_the_run_and_keeps_nothing(
@@ -419,7 +395,7 @@ def test_an_order_moved_by_another_process_meanwhile_is_a_conflict_not_overwritt
     def cancelled_meanwhile(cursor: Any) -> None:
         cursor.connection.execute("UPDATE orders SET status = 'cancelled' WHERE order_number = '2'")
 
-    with before_statement(_moves_orders, cancelled_meanwhile) as seen:
+    with before_statement(moves_orders, cancelled_meanwhile) as seen:
         result = cli("process")
     assert seen, "process changed no status with an UPDATE of orders"
     assert result.exit_code == 5, result.output
