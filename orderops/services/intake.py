@@ -9,6 +9,7 @@ an empty database.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 
 from orderops.formats.order_files import Rejects, build_orders, read_orders
 from orderops.formats.records import RawLine, RawOrder
@@ -61,7 +62,14 @@ def receive_order_files(
             sink.discard()
         raise
     if sink is not None:
-        sink.keep()
+        try:
+            sink.keep()
+        except OSError as exc:
+            # The orders are committed: losing the rejects file is lost output, not a
+            # failed run (the CLI says so after the summary).
+            with suppress(OSError):
+                sink.discard()
+            summary.rejects_not_written = f"the rejects file {rejects} could not be written: {exc}"
     return summary
 
 

@@ -89,6 +89,8 @@ class ReceiveSummary:
     updated_numbers: list[str] = field(default_factory=list)
     # Why orders were refused under --skip-invalid (the first KEPT_PROBLEMS).
     rejected_problems: list[str] = field(default_factory=list)
+    # Why --rejects could not be put in place after the orders were committed, if so.
+    rejects_not_written: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -162,10 +164,10 @@ def receive(
             run.raise_if_failed()
             if options.dry_run:
                 raise _DryRun
+            if run.summary.received >= LARGE_RUN:
+                db.refresh_statistics(connection)
     except _DryRun:
         pass
-    if run.summary.received >= LARGE_RUN and not options.dry_run:
-        db.refresh_statistics()
     return run.summary
 
 

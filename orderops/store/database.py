@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -33,6 +33,9 @@ class Database:
         if not create:
             refuse_if_missing(self.url)
         self.engine: Engine = make_engine(self.url)
+        # Write transactions committed so far: once one has, a failure of what follows
+        # (printing the result) must not be reported as if nothing had been written.
+        self.commits = 0
         if migrate:
             try:
                 with translated_errors(self.url):
@@ -69,6 +72,8 @@ class Database:
         ):
             session.connection()  # begin now: a write transaction locks before it reads
             yield session
+        if write:
+            self.commits += 1
 
     @contextmanager
     def bulk_run(self) -> Iterator[None]:
@@ -90,16 +95,18 @@ class Database:
             if enabled:
                 gc.enable()
 
-    def refresh_statistics(self) -> None:
-        """Let the query planner see the tables' new sizes (after a large import)."""
-        with translated_errors(self.url), self.engine.connect() as connection:
-            if self.dialect == "sqlite":
-                # A bounded sample per index: milliseconds, and good enough for the planner.
-                connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-                connection.exec_driver_sql("ANALYZE")
-            else:
-                connection.exec_driver_sql("ANALYZE orders, order_lines, order_events")
-            connection.commit()
+    def refresh_statistics(self, connection: Connection) -> None:
+        """Let the query planner see the tables' new sizes (after a large import).
+
+        In the caller's write transaction, before its commit: work after a commit
+        could fail (a busy database) and turn a success into a failure.
+        """
+        if self.dialect == "sqlite":
+            # A bounded sample per index: milliseconds, and good enough for the planner.
+            connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+            connection.exec_driver_sql("ANALYZE")
+        else:
+            connection.exec_driver_sql("ANALYZE orders, order_lines, order_events")
 
     def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction; if the database is busy, wait and retry.
