@@ -69,3 +69,33 @@ class DatabaseError(OrderOpsError):
 
 class DatabaseBusy(DatabaseError):
     """Another process held the write lock longer than we were willing to wait."""
+
+
+class PartlyDone(OrderOpsError):
+    """Part of the work was committed, then the rest failed; the message says what was
+    committed. `result` is what the committed part amounts to (for --json)."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def nothing_more_written(message: str) -> str:
+    """A failure's message, for after some work was committed: what it did not write
+    is nothing *more*."""
+    return message.replace("nothing was written", "nothing more was written")
+
+
+class OutputLost(OrderOpsError):
+    """The results could not be written out: standard output full, closed or a broken
+    pipe, an output file that could not be put in place. What the command recorded in
+    the database stays recorded."""
+
+    exit_code = 8
+
+    def __init__(self, reason: str, *, broken_pipe: bool = False) -> None:
+        super().__init__(reason)
+        # The reader went away (`orderops list | head -1`): nothing more was wanted.
+        self.broken_pipe = broken_pipe

@@ -16,8 +16,9 @@ import typer
 from typer.core import TyperGroup
 
 from orderops import __version__
+from orderops.cli.output import guarded_stdout
 from orderops.cli.state import AppState
-from orderops.errors import InvalidInput, OrderOpsError
+from orderops.errors import InvalidInput, OrderOpsError, OutputLost
 
 _debug = False
 
@@ -83,23 +84,27 @@ class OrderOpsGroup(TyperGroup):
     ) -> Any:
         global _debug
         _debug = os.environ.get("ORDEROPS_DEBUG", "") not in ("", "0")
-        try:
-            result = super().main(
-                args=args,
-                prog_name=prog_name,
-                complete_var=complete_var,
-                standalone_mode=False,
-                **extra,
-            )
-            code = result if isinstance(result, int) else 0
-        except Exception as exc:  # noqa: BLE001 - this is the one place errors end
-            code = _report(exc)
+        app_state = AppState()
+        with guarded_stdout() as stdout:
+            try:
+                result = super().main(
+                    args=args,
+                    prog_name=prog_name,
+                    complete_var=complete_var,
+                    standalone_mode=False,
+                    obj=app_state,
+                    **extra,
+                )
+                code = result if isinstance(result, int) else 0
+                stdout.flush()  # a full disk shows here, not at exit
+            except Exception as exc:  # noqa: BLE001 - this is the one place errors end
+                code = _report(exc, app_state)
         if standalone_mode:
             sys.exit(code)
         return code
 
 
-def _report(exc: Exception) -> int:
+def _report(exc: Exception, app_state: AppState) -> int:
     """Say what went wrong on stderr, as `error: ...`; the exit code to end with."""
     try:  # Typer 0.22+ vendors Click; older versions use the click package.
         from typer._click.exceptions import ClickException
@@ -110,6 +115,8 @@ def _report(exc: Exception) -> int:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, OutputLost):
+        return _report_output_lost(exc, app_state)
     if isinstance(exc, InvalidInput):
         _report_invalid_input(exc)
         return exc.exit_code
@@ -124,6 +131,22 @@ def _report(exc: Exception) -> int:
         return 130
     _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
     return 1
+
+
+def _report_output_lost(exc: OutputLost, app_state: AppState) -> int:
+    """Output that could not be written. After a commit that is a warning, not an
+    error: the change stands, and a script must not do it again (exit 8)."""
+    if app_state.recorded:
+        print(
+            f"warning: {app_state.command or 'the command'} was recorded, but its output "
+            f"could not be written: {exc}",
+            file=sys.stderr,
+        )
+        return exc.exit_code
+    if exc.broken_pipe:
+        return 0  # the reader had what it wanted (`orderops list | head -1`)
+    _error(f"the output could not be written: {exc}")
+    return exc.exit_code
 
 
 def _report_invalid_input(exc: InvalidInput) -> None:
@@ -192,8 +215,10 @@ def main_options(
 ) -> None:
     global _debug
     _debug = _debug or debug
-    ctx.obj = AppState(db=db, actor=actor)
-    ctx.call_on_close(ctx.obj.close)
+    app_state = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    app_state.db, app_state.actor = db, actor
+    ctx.obj = app_state
+    ctx.call_on_close(app_state.close)
 
 
 from orderops.cli import orders as _orders  # noqa: E402

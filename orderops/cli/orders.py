@@ -123,8 +123,12 @@ def receive(
         )
     if json_out:
         print_json(summary.as_json())
-        return
-    _print_receive_summary(summary, rejects)
+    else:
+        _print_receive_summary(summary, rejects)
+    if summary.rejects_not_written:
+        from orderops.errors import OutputLost
+
+        raise OutputLost(summary.rejects_not_written)
 
 
 def _check_receive_options(
@@ -206,6 +210,8 @@ def _refused_part(summary: ReceiveSummary, rejects: str | None) -> str:
     if not summary.rejected:
         return ""
     where = "" if summary.dry_run else f", written to {rejects}"
+    if summary.rejects_not_written:
+        where = f", not written to {rejects}"
     orders = _count(summary.rejected, "invalid order")
     return f", refused {orders} ({_count(summary.rejected_rows, 'row')}{where})"
 

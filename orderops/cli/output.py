@@ -7,6 +7,8 @@ module imports this one, and `orderops --help` should not pay for them.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -53,3 +55,82 @@ def print_table(grid: Any) -> None:
     with wide.capture() as captured:
         wide.print(grid)
     sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+class GuardedStdout:
+    """Standard output while a command runs: a write or flush that fails (a full disk,
+    a closed stdout, a reader gone away) raises OutputLost, which the one error handler
+    in `orderops.cli` reports, telling apart a command that had already recorded its
+    change. Everything else is the real stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.lost = False
+
+    def write(self, text: str) -> int:
+        if self.lost:
+            return len(text)  # already reported: the rest goes nowhere
+        with self._guarded():
+            return int(self._open().write(text))
+
+    def flush(self) -> None:
+        if self.lost or self.stream is None:
+            return
+        with self._guarded():
+            self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream is not None and bool(self.stream.isatty())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._open(), name)
+
+    def _open(self) -> Any:
+        if self.stream is None:
+            from orderops.errors import OutputLost
+
+            self.lost = True
+            raise OutputLost("standard output is closed")
+        return self.stream
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        from orderops.errors import OutputLost
+
+        try:
+            yield
+        except (OSError, UnicodeEncodeError) as exc:
+            self.lost = True
+            self._drop_pending()
+            raise OutputLost(_why(exc), broken_pipe=isinstance(exc, BrokenPipeError)) from exc
+
+    def _drop_pending(self) -> None:
+        """Point the real stdout at /dev/null, so that what is still buffered in it
+        is not written (and fails again, with a traceback) as the interpreter exits."""
+        import os
+
+        try:
+            fd = self.stream.fileno()
+        except (OSError, ValueError, AttributeError):
+            return  # not a file (a test's capture): nothing is flushed at exit
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[GuardedStdout]:
+    """sys.stdout guarded (see GuardedStdout) for the length of the block."""
+    real = sys.stdout
+    guarded = GuardedStdout(real)
+    sys.stdout = guarded  # type: ignore[assignment]
+    try:
+        yield guarded
+    finally:
+        sys.stdout = real

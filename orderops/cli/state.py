@@ -16,6 +16,16 @@ class AppState:
     db: str | None = None
     actor: str | None = None
     _database: Database | None = field(default=None, repr=False)
+    # The command running ("orderops stock add"), for messages.
+    command: str = ""
+    # Write transactions committed by the command, counted when it closes the database.
+    _commits: int = 0
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the command has committed a change (then an output that fails must
+        not be reported as if nothing had been done)."""
+        return self._commits > 0 or (self._database is not None and self._database.commits > 0)
 
     def database(self, *, create: bool = True) -> Database:
         """The database, opened (and its schema brought up to date) on first use.
@@ -31,6 +41,7 @@ class AppState:
 
     def close(self) -> None:
         if self._database is not None:
+            self._commits += self._database.commits
             self._database.close()
             self._database = None
 
@@ -43,4 +54,10 @@ class AppState:
 def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
+    if not obj.command:
+        names = []
+        while ctx.parent is not None:
+            names.append(ctx.info_name or "")
+            ctx = ctx.parent
+        obj.command = " ".join(["orderops", *reversed(names)])
     return obj
