@@ -247,7 +247,7 @@ def test_process_json_gives_the_summary_and_each_orders_outcome(
     shop({"TEA": 1}, order_yaml("1", ("TEA", 1)), order_yaml("2", ("TEA", 1)))
     assert json.loads(cli("process", "--json").stdout) == {
         "ready": 1, "backordered": 1, "held": 0, "skipped": 0,
-        "released": 0, "released_orders": [],
+        "released": 0, "not_processed": 0, "released_orders": [],
         "orders": [
             {"order_number": "1", "outcome": "ready"},
             {"order_number": "2", "outcome": "backordered"},

@@ -32,14 +32,24 @@ def process(
     Highest priority first, then earliest ship-by, then earliest placed. Holds
     whose until-date has passed are released first.
     """
+    from orderops.errors import PartlyDone
     from orderops.services.processing import process_orders
 
     app_state = state(ctx)
-    summary = process_orders(app_state.database(), orders or [], app_state.who())
+    try:
+        summary = process_orders(app_state.database(), orders or [], app_state.who())
+    except PartlyDone as partly:
+        # What was committed goes to stdout as ever; the error (exit 7) says the rest.
+        _print(partly.result, json_out, error=str(partly))
+        raise
+    _print(summary, json_out)
+
+
+def _print(summary: ProcessSummary, json_out: bool, error: str | None = None) -> None:
     if json_out:
-        print_json(summary.as_json())
-        return
-    _print_process_summary(summary)
+        print_json(summary.as_json() | ({"error": error} if error else {}))
+    else:
+        _print_process_summary(summary)
 
 
 def _print_process_summary(summary: ProcessSummary) -> None:

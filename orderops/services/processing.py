@@ -54,7 +54,14 @@ from sqlmodel import Session
 from orderops import lifecycle
 from orderops.domain.allocation import Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import address_complete, hold_reasons
-from orderops.errors import DatabaseBusy, NotFound, TransitionRefused
+from orderops.errors import (
+    DatabaseBusy,
+    NotFound,
+    OrderOpsError,
+    PartlyDone,
+    TransitionRefused,
+    nothing_more_written,
+)
 from orderops.lifecycle import Action, Status
 from orderops.services.clock import utcnow
 from orderops.store.database import Database
@@ -92,6 +99,14 @@ class Outcome(NamedTuple):
 class ProcessSummary:
     released: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    # Orders queued to process, and of those not processed (a run that failed part way).
+    queued: int = 0
+    not_processed: int = 0
+
+    @property
+    def processed(self) -> int:
+        """Orders decided and committed (named orders skipped are not counted)."""
+        return len(self.outcomes) - self.counts()["skipped"]
 
     def counts(self) -> Counter[str]:
         """Orders per outcome (counted in one pass: a run may decide 100,000)."""
@@ -105,6 +120,7 @@ class ProcessSummary:
             "held": counts["held"],
             "skipped": counts["skipped"],
             "released": len(self.released),
+            "not_processed": self.not_processed,
             "released_orders": self.released,
             "orders": [
                 {"order_number": o.order_number, "outcome": o.outcome}
@@ -115,15 +131,44 @@ class ProcessSummary:
 
 
 def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessSummary:
-    """Process the named orders, or every received and backordered one."""
+    """Process the named orders, or every received and backordered one.
+
+    Each chunk commits on its own. If one fails after others were committed (or
+    holds released), PartlyDone says exactly what was committed, with the summary
+    of it; a failure before anything was committed is raised as it is.
+    """
     summary = ProcessSummary()
     with db.bulk_run():
         named = _resolve(db, numbers) if numbers else None
         summary.released = db.write(partial(_release_expired_holds, ids=named, actor=actor))
-        queue, skipped = _queue(db, named)
-        summary.outcomes.extend(skipped)
-        _process_queue(db, queue, actor, summary)
+        try:
+            queue, skipped = _queue(db, named)
+            summary.outcomes.extend(skipped)
+            summary.queued = len(queue)
+            _process_queue(db, queue, actor, summary)
+        except Exception as exc:
+            if summary.released or summary.processed:
+                summary.not_processed = summary.queued - summary.processed
+                raise PartlyDone(_partly_done(summary, exc), summary) from exc
+            raise
     return summary
+
+
+def _partly_done(summary: ProcessSummary, exc: Exception) -> str:
+    """What a run committed before `exc` stopped it, and why it stopped."""
+    counts = summary.counts()
+    released = len(summary.released)
+    text = f"released {released} expired hold(s), " if released else ""
+    text += (
+        f"processed {summary.processed:,} of {summary.queued:,} orders "
+        f"({counts['ready']:,} ready, {counts['backordered']:,} backordered, "
+        f"{counts['held']:,} held) before: "
+    )
+    if isinstance(exc, OrderOpsError):
+        reason = nothing_more_written(str(exc))
+    else:
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+    return f"{text}{reason}; run `orderops process` again for the rest"
 
 
 def _process_queue(db: Database, queue: list[int], actor: str, summary: ProcessSummary) -> None:
