@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orderops.cli.options import JsonOption
-from orderops.cli.output import print_json, print_table, table
+from orderops.cli.output import local_time, print_json, print_table, table
 from orderops.cli.state import state
 
 app = typer.Typer(help="Products, bins and stock levels.", no_args_is_help=True)
@@ -48,16 +48,24 @@ def import_command(
 
 
 def _change(ctx: typer.Context, sku: str, qty: int, location: str | None, reason: str,
-            relative: bool, json_out: bool) -> None:  # fmt: skip
+            relative: bool, json_out: bool, ref: str = "") -> None:  # fmt: skip
     from orderops.services.stock import change_stock
 
     app_state = state(ctx)
     result = change_stock(
         app_state.database(), sku, qty, location=location, actor=app_state.who(),
-        reason=reason, relative=relative,
+        reason=reason, relative=relative, ref=ref,
     )  # fmt: skip
     if json_out:
         print_json(result)
+        return
+    if result["already_recorded"]:
+        print(
+            f"{result['sku']} in {result['location']}: delivery {result['ref']} was already "
+            f"recorded on {local_time(result['recorded_at'])} by {result['recorded_by']}; "
+            f"nothing added; on hand {result['on_hand']}, allocated {result['allocated']}, "
+            f"available {result['available']}"
+        )
         return
     print(
         f"{result['sku']} in {result['location']}: {result['delta']:+d}; on hand "
@@ -85,6 +93,14 @@ def add_command(
     qty: Annotated[int, typer.Argument(help="Units delivered; negative corrects a count.")],
     location: LocationOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+    ref: Annotated[
+        str,
+        typer.Option(
+            "--ref",
+            help="Delivery note number: the same delivery (ref, SKU, bin) is added once.",
+            show_default=False,
+        ),
+    ] = "",
     json_out: JsonOption = False,
 ) -> None:
     """Add delivered units to a bin, or take some off (stock add SKU -3)."""
@@ -93,7 +109,8 @@ def add_command(
 
         raise UsageProblem("QTY must not be 0")
     default = "delivery" if qty > 0 else "correction"
-    _change(ctx, sku, qty, location, reason.strip() or default, relative=True, json_out=json_out)
+    _change(ctx, sku, qty, location, reason.strip() or default, relative=True,
+            json_out=json_out, ref=ref)  # fmt: skip
 
 
 @app.command("list")

@@ -31,7 +31,13 @@ from orderops.store.stock import (
     products,
     stock_rows,
 )
-from orderops.store.stock_moves import StockMove, ensure_bins, move_stock
+from orderops.store.stock_moves import (
+    RecordedMove,
+    StockMove,
+    ensure_bins,
+    move_stock,
+    recorded_move,
+)
 
 
 @dataclass
@@ -162,35 +168,91 @@ def change_stock(
     actor: str,
     reason: str,
     relative: bool,
+    ref: str = "",
 ) -> dict[str, Any]:
     """`stock add` (relative: a delivery, or a correction when negative) or `stock set`.
 
     Refused (Conflict) when it would take the bin below what is allocated
-    there, or below zero.
+    there, or below zero. With `ref` (a delivery note, `stock add` only), a
+    delivery already recorded under that ref for this SKU and bin is not added
+    again: the same quantity is reported as already recorded, another one is
+    refused (Conflict) naming the earlier delivery.
     """
+    ref = _checked_ref(ref)
+    if ref and not relative:
+        raise UsageProblem("--ref goes with stock add: a count set twice is the same count")
 
     def work(session: Session) -> dict[str, Any]:
         connection = session.connection()
         if not product_exists(connection, sku):
             raise NotFound(f"no product {sku}; add it with `orderops stock import`")
         where = _resolve_bin(connection, sku, location)
+        earlier = None
+        if ref:
+            ensure_bins(connection, [(sku, where)])
+            earlier = recorded_move(connection, ref, sku, where)  # the bin locked first
         found = bin_levels(connection, [sku]).get((sku, where))
         old, allocated = (found.on_hand, found.allocated) if found else (0, 0)
+        if earlier is not None:
+            _refuse_other_quantity(ref, sku, where, earlier, qty)
+            return _levels(sku, where, old, allocated, 0, ref) | {
+                "already_recorded": True,
+                "recorded_at": earlier.at,
+                "recorded_by": earlier.actor,
+            }
         target = old + qty if relative else qty
         _refuse_below(sku, where, found, target)
         ensure_bins(connection, [(sku, where)])
-        move = StockMove(sku, where, on_hand=target - old, reason=reason)
+        move = StockMove(sku, where, on_hand=target - old, reason=reason, ref=ref)
         move_stock(connection, [move], actor, utcnow())
-        return {
-            "sku": sku,
-            "location": where,
-            "delta": target - old,
-            "on_hand": target,
-            "allocated": allocated,
-            "available": target - allocated,
-        }
+        return _levels(sku, where, target, allocated, target - old, ref)
 
     return db.write(work)
+
+
+def _levels(
+    sku: str, where: str, on_hand: int, allocated: int, delta: int, ref: str
+) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "location": where,
+        "delta": delta,
+        "on_hand": on_hand,
+        "allocated": allocated,
+        "available": on_hand - allocated,
+        "ref": ref or None,
+        "already_recorded": False,
+    }
+
+
+REF_LENGTH = 64
+
+
+def _checked_ref(ref: str) -> str:
+    """A delivery note number as given (spaces around it dropped); UsageProblem if it
+    is empty when given, too long, or holds control characters."""
+    if not ref:
+        return ""
+    text = ref.strip()
+    if not text:
+        raise UsageProblem("--ref must not be empty")
+    if len(text) > REF_LENGTH:
+        raise UsageProblem(f"--ref is at most {REF_LENGTH} characters, not {len(text)}")
+    if not text.isprintable():
+        raise UsageProblem(f"--ref {text!r} holds control or invisible characters")
+    return text
+
+
+def _refuse_other_quantity(ref: str, sku: str, where: str, earlier: RecordedMove, qty: int) -> None:
+    """Conflict when a delivery note comes again with another quantity than recorded."""
+    if earlier.on_hand == qty:
+        return
+    when = earlier.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    raise Conflict(
+        f"delivery {ref} of {sku} in {where} was already recorded on {when} by "
+        f"{earlier.actor} as {earlier.on_hand:+d}, not {qty:+d}; nothing was written "
+        "(a correction is `stock add` without that --ref)"
+    )
 
 
 def _refuse_below(sku: str, where: str, found: BinLevels | None, target: int) -> None:

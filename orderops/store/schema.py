@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from orderops.errors import DatabaseError
 
 # Every revision in `migrations/versions`, oldest first.
-REVISIONS = ("0001", "0002", "0003")
+REVISIONS = ("0001", "0002", "0003", "0004")
 HEAD = REVISIONS[-1]
 
 

@@ -47,6 +47,8 @@ class StockMove(NamedTuple):
     allocated: int = 0
     reason: str = ""
     order_id: int | None = None
+    # A delivery note number: recorded once per SKU and bin (a unique index holds it).
+    ref: str = ""
 
 
 def move_stock(
@@ -118,14 +120,24 @@ def _refused_bins(
     return refused[:5] or ["another process changed the bins meanwhile"]
 
 
-MOVEMENT_COLUMNS = ("order_id", "sku", "location", "on_hand_delta", "allocated_delta", "reason")
+MOVEMENT_COLUMNS = (
+    "order_id", "sku", "location", "on_hand_delta", "allocated_delta", "reason", "ref",
+)  # fmt: skip
 
 
 def _insert_movements(
     connection: Connection, moves: Sequence[StockMove], actor: str, at: datetime
 ) -> None:
     rows = [
-        (move.order_id, move.sku, move.location, move.on_hand, move.allocated, move.reason)
+        (
+            move.order_id,
+            move.sku,
+            move.location,
+            move.on_hand,
+            move.allocated,
+            move.reason,
+            move.ref,
+        )
         for move in moves
         if move.on_hand or move.allocated
     ]
@@ -142,6 +154,35 @@ def lock_bins(connection: Connection, skus: Sequence[str]) -> dict[BinKey, int]:
         f"ORDER BY id{for_update(connection)}"
     )
     return {(sku, location): bin_id for bin_id, sku, location in rows_in(connection, sql, skus)}
+
+
+class RecordedMove(NamedTuple):
+    """A movement recorded earlier under a reference (a delivery note)."""
+
+    at: datetime
+    actor: str
+    on_hand: int
+    reason: str
+
+
+def recorded_move(connection: Connection, ref: str, sku: str, location: str) -> RecordedMove | None:
+    """The movement recorded with `ref` for this SKU and bin, if any.
+
+    The bin (which must exist: `ensure_bins`) is locked first, so that another
+    transaction moving it with the same ref has either committed, and its row is
+    seen here, or not begun (PostgreSQL reads what was committed before each
+    statement; SQLite's write transaction holds the whole database).
+    """
+    from sqlalchemy import select
+
+    lock_bins(connection, [sku])
+    table = STOCK_MOVEMENTS
+    found = connection.execute(
+        select(table.c.at, table.c.actor, table.c.on_hand_delta, table.c.reason).where(
+            table.c.ref == ref, table.c.sku == sku, table.c.location == location
+        )
+    ).first()
+    return None if found is None else RecordedMove(*found)
 
 
 def ensure_bins(connection: Connection, keys: Iterable[BinKey]) -> None:

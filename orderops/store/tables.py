@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -140,7 +141,19 @@ class StockMovement(SQLModel, table=True):
     """One change of a stock row: a delivery, a count, an allocation, a release."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_sku", "sku", "location", "id"),)
+    __table_args__ = (
+        Index("ix_stock_movements_sku", "sku", "location", "id"),
+        # A delivery note is recorded once per SKU and bin: the same delivery twice adds once.
+        Index(
+            "uq_stock_movements_ref",
+            "ref",
+            "sku",
+            "location",
+            unique=True,
+            sqlite_where=text("ref <> ''"),
+            postgresql_where=text("ref <> ''"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime)
@@ -155,6 +168,8 @@ class StockMovement(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("orders.id", ondelete="SET NULL"), nullable=True),
     )
+    # The delivery note (`stock add --ref`), or "". Last: migration 0004 added it.
+    ref: str = Field(default="", sa_column=Column(String(64), nullable=False, server_default=""))
 
 
 class Allocation(SQLModel, table=True):
