@@ -164,7 +164,8 @@ _databases: dict[str, Any] = {}
 def test_stock_invariants_hold_whatever_the_sequence_of_operations(
     db_url: str, sequence: list[tuple[str, Any]]
 ) -> None:
-    from orderops.domain.orders import OrderLine, OrderRecord
+    from orderops.domain.orders import LineRecord as OrderLine
+    from orderops.domain.orders import OrderRecord
     from orderops.domain.stock import StockRecord
     from orderops.services.orders import cancel_order
     from orderops.services.processing import process_orders

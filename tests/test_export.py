@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from orderops.cli import app
 from orderops.domain.money import from_minor
-from orderops.domain.orders import OrderLine, OrderRecord
+from orderops.domain.orders import LineRecord as OrderLine
+from orderops.domain.orders import OrderRecord
 from orderops.formats.cells import escape_cell, unescape_cell
 from orderops.formats.csv_orders import write_generic_csv
 from orderops.formats.records import currency_exponent

@@ -80,7 +80,8 @@ def test_any_sequence_of_actions_leaves_the_status_its_events_replay_to(
 ) -> None:
     from sqlmodel import col, select
 
-    from orderops.domain.orders import OrderLine, OrderRecord
+    from orderops.domain.orders import LineRecord as OrderLine
+    from orderops.domain.orders import OrderRecord
     from orderops.services.receiving import receive_orders
     from orderops.services.transitions import change_status
     from orderops.store.tables import Order, OrderEvent
