@@ -11,10 +11,10 @@ when a rare path (a changed order, `--update`) needs it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import accumulate, islice
 from operator import attrgetter
 from typing import Any
@@ -104,7 +104,7 @@ class OrderBatch:
         defaults applied), with their lines one after the other."""
         return cls(
             values=values,
-            fingerprints=_fingerprints(values, [line.content for line in lines], line_counts),
+            fingerprints=_fingerprints(values, list(map(_CONTENT, lines)), line_counts),
             sources=sources,
             line_counts=line_counts,
             lines=list(map(_LINE_VALUES, lines)),
@@ -113,20 +113,28 @@ class OrderBatch:
 
 
 _LINE_VALUES = attrgetter("sku", "name", "qty", "unit_price")
+_CONTENT = attrgetter("content")
 
 
 def _fingerprints(
     values: dict[str, list[Any]], line_contents: list[str], line_counts: list[int]
 ) -> list[str]:
-    """Each order's `OrderRecord.fingerprint`, from the columns: each distinct
-    value of a field is written as JSON once."""
+    """Each order's `OrderRecord.fingerprint`, from the columns."""
     columns: list[Any] = []
     for name in FINGERPRINT_KEYS:
         if name == "lines":
             contents = iter(line_contents)
             columns.append([lines_piece(islice(contents, n)) for n in line_counts])
-            continue
-        column = values[name]
-        pieces = {value: json_piece(name, value) for value in set(column)}
-        columns.append(map(pieces.__getitem__, column))
+        else:
+            columns.append(map_distinct(partial(json_piece, name), values[name]))
     return list(map(fingerprint, zip(*columns, strict=True)))
+
+
+def map_distinct(function: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """`function` of each of `values`, called once for each distinct value where
+    values repeat (a batch's cities, currencies...)."""
+    distinct = set(values)
+    if len(distinct) * 2 > len(values):
+        return list(map(function, values))  # mostly distinct: a lookup would cost more
+    results = dict(zip(distinct, map(function, distinct), strict=True))
+    return list(map(results.__getitem__, values))

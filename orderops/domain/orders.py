@@ -82,10 +82,13 @@ FINGERPRINT_VERSION = "v1"
 def json_piece(name: str, value: Any) -> str:
     """'"name": value' as `json.dumps(..., default=str, ensure_ascii=False)` writes
     it; "" for a value the fingerprint leaves out (None, "", integer 0)."""
-    if value is None or value == "" or (type(value) is int and value == 0):
+    kind = type(value)
+    if kind is str:
+        return f'"{name}": {_string(value)}' if value else ""
+    if kind is int:
+        return f'"{name}": {value}' if value else ""
+    if value is None:
         return ""
-    if type(value) is int:
-        return f'"{name}": {value}'
     return f'"{name}": {_string(str(value))}'
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain, compress, count, repeat
-from operator import itemgetter, ne
+from operator import eq, itemgetter, ne
 from typing import Any
 
-from orderops.domain.order_batch import OrderBatch
+from orderops.domain.order_batch import OrderBatch, map_distinct
 from orderops.domain.orders import (
     LINE_FIELDS,
     ORDER_DEFAULTS,
@@ -90,7 +90,9 @@ class ColumnReader:
     ) -> None:
         """An order's later rows repeat its fields, or leave them all empty."""
         others = list(map(self.other_order_cells, rows))
-        owners = chain.from_iterable(map(repeat, firsts, counts))
+        owners = list(chain.from_iterable(map(repeat, firsts, counts)))
+        if all(map(eq, others, map(others.__getitem__, owners))):
+            return  # every row repeats its order's first: the usual case, checked in C
         for cells, owner in zip(others, owners, strict=True):
             if cells != others[owner] and any(cells):
                 raise _NotPlain
@@ -133,18 +135,20 @@ class ColumnReader:
 
 
 def _judged_column(name: str, texts: Sequence[str]) -> list[Any]:
-    """Each text's value by the field's rule (each distinct text judged once);
-    the field's default where none is given."""
-    distinct = list(set(texts))
+    """Each text's value by the field's rule (each distinct text judged once where
+    texts repeat); the field's default where none is given."""
+    judge = ORDER_RULES[name].judge
     # A spreadsheet escape ("'=...") is rare: looked for before taking it off.
-    plain = map(unescape_cell, distinct) if "'" in "".join(distinct) else distinct
-    judged = dict(zip(distinct, map(ORDER_RULES[name].judge, plain), strict=True))
-    if None in judged.values():  # an empty or blank text: the field is not given
+    if "'" in "".join(texts):
+        values = map_distinct(lambda text: judge(unescape_cell(text)), texts)
+    else:
+        values = map_distinct(judge, texts)
+    if None in values:  # an empty or blank text: the field is not given
         if name in REQUIRED_ORDER_FIELDS:
             raise _NotPlain  # the ordinary path says it is required
         default = ORDER_DEFAULTS[name]
-        judged = {text: default if value is None else value for text, value in judged.items()}
-    return list(map(judged.__getitem__, texts))
+        values = [default if value is None else value for value in values]
+    return values
 
 
 def _first_rows(rows: list[list[str]], position: int) -> list[int]:
