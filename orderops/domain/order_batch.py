@@ -24,7 +24,7 @@ from orderops.domain.orders import (
     ORDER_FIELDS,
     LineRecord,
     OrderRecord,
-    fingerprint,
+    fingerprints,
     json_piece,
     lines_piece,
 )
@@ -127,7 +127,7 @@ def _fingerprints(
             columns.append([lines_piece(islice(contents, n)) for n in line_counts])
         else:
             columns.append(map_distinct(partial(json_piece, name), values[name]))
-    return list(map(fingerprint, zip(*columns, strict=True)))
+    return fingerprints(zip(*columns, strict=True))
 
 
 def map_distinct(function: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:

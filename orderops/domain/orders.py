@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
+from operator import methodcaller
 from typing import Any
 
 
@@ -68,12 +69,13 @@ class OrderRecord:
         held as columns gets the very same fingerprints (`order_batch`); a test
         keeps it equal to `json.dumps` of `asdict`.
         """
-        return fingerprint(
+        pieces = [
             lines_piece([line.content for line in self.lines])
             if name == "lines"
             else json_piece(name, getattr(self, name))
             for name in FINGERPRINT_KEYS
-        )
+        ]
+        return fingerprints([pieces])[0]
 
 
 FINGERPRINT_VERSION = "v1"
@@ -102,12 +104,16 @@ def json_object(pieces: Iterable[str]) -> str:
     return "{" + ", ".join(filter(None, pieces)) + "}"
 
 
-def fingerprint(pieces: Iterable[str]) -> str:
-    """The fingerprint of an order given as its pieces, in `FINGERPRINT_KEYS` order."""
-    text = f"{FINGERPRINT_VERSION}:{json_object(pieces)}"
-    return hashlib.sha256(text.encode()).hexdigest()
+def fingerprints(orders: Iterable[Iterable[str]]) -> list[str]:
+    """The fingerprint of each order given as its pieces, in `FINGERPRINT_KEYS` order:
+    the sha256 of "v1:" and their JSON object. (Mapped, not looped: a bulk file has
+    a hundred thousand orders.)"""
+    objects = map(json_object, orders)
+    texts = map(f"{FINGERPRINT_VERSION}:".__add__, objects)
+    return list(map(_hexdigest, map(hashlib.sha256, map(str.encode, texts))))
 
 
+_hexdigest = methodcaller("hexdigest")
 _string = json.encoder.encode_basestring
 
 
