@@ -11,7 +11,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderops.domain.orders import OrderLine, OrderRecord
+from orderops.domain.orders import LineRecord, OrderRecord
 from orderops.formats.records import FieldError, parse_email, parse_timestamp
 
 _LOCAL = st.from_regex(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@\"-]{0,70}", fullmatch=True)
@@ -40,7 +40,7 @@ def test_the_email_shortcut_agrees_with_email_validator(local: str, domain: str)
 
 _text = st.text(max_size=12)
 _lines = st.lists(
-    st.builds(OrderLine, _text, st.integers(1, 99), _text,
+    st.builds(LineRecord, _text, st.integers(1, 99), _text,
               st.none() | st.decimals(0, 1000, places=2)),
     max_size=3,
 )  # fmt: skip
@@ -85,7 +85,7 @@ def test_shopify_offsets_without_a_colon_are_read() -> None:
 def test_a_fingerprint_stays_what_it_was_when_first_stored() -> None:
     record = OrderRecord(
         "1", "Ada", "1 R", "L", "GB",
-        (OrderLine("A", 2, "n", Decimal("6.50")), OrderLine("B", 1)),
+        (LineRecord("A", 2, "n", Decimal("6.50")), LineRecord("B", 1)),
         placed_at=datetime(2026, 1, 1, tzinfo=UTC), ship_by=date(2026, 1, 2), note="é",
     )  # fmt: skip
     assert record.fingerprint == "254cc0b762fd27bd39ce430026b86a40d74c4a0e68f1f61edb0db36be2227c7b"

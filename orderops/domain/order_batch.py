@@ -4,21 +4,30 @@ A large file is received a batch of a few thousand orders at a time. Holding
 such a batch as columns (one list per order field) rather than as one
 `OrderRecord` per order lets the rows to insert be put together by `zip`,
 without a Python object per order; the generic CSV reader builds batches this
-way directly (`formats.generic_columns`), every other reader through
-`from_records`. `record(i)` gives back the whole `OrderRecord` of one order
+way directly (`from_columns`, see `formats.generic_columns`), every other
+reader through `from_records`. `record(i)` gives back the whole `OrderRecord` of one order
 when a rare path (a changed order, `--update`) needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
-from itertools import accumulate
+from functools import cached_property, partial
+from itertools import accumulate, islice
+from operator import attrgetter
 from typing import Any
 
-from orderops.domain.orders import ORDER_FIELDS, OrderLine, OrderRecord
+from orderops.domain.orders import (
+    FINGERPRINT_KEYS,
+    ORDER_FIELDS,
+    LineRecord,
+    OrderRecord,
+    fingerprints,
+    json_piece,
+    lines_piece,
+)
 
 # One order line as stored: sku, name, qty, unit price (None when not given).
 LineValues = tuple[str, str, int, Decimal | None]
@@ -52,7 +61,7 @@ class OrderBatch:
         """The whole record of order `index` (its fingerprint is `fingerprints[index]`)."""
         start = self.line_starts[index]
         lines = tuple(
-            OrderLine(sku, qty, name, price)
+            LineRecord(sku, qty, name, price)
             for sku, name, qty, price in self.lines[start : start + self.line_counts[index]]
         )
         fields = {name: self.values[name][index] for name in ORDER_FIELDS}
@@ -81,3 +90,51 @@ class OrderBatch:
             lines=lines,
             row_count=row_count,
         )
+
+    @classmethod
+    def from_columns(
+        cls,
+        values: dict[str, list[Any]],
+        sources: list[str],
+        line_counts: list[int],
+        lines: Sequence[LineRecord],
+        row_count: int,
+    ) -> OrderBatch:
+        """A batch of orders given as columns (`values` holds every order field,
+        defaults applied), with their lines one after the other."""
+        return cls(
+            values=values,
+            fingerprints=_fingerprints(values, list(map(_CONTENT, lines)), line_counts),
+            sources=sources,
+            line_counts=line_counts,
+            lines=list(map(_LINE_VALUES, lines)),
+            row_count=row_count,
+        )
+
+
+_LINE_VALUES = attrgetter("sku", "name", "qty", "unit_price")
+_CONTENT = attrgetter("content")
+
+
+def _fingerprints(
+    values: dict[str, list[Any]], line_contents: list[str], line_counts: list[int]
+) -> list[str]:
+    """Each order's `OrderRecord.fingerprint`, from the columns."""
+    columns: list[Any] = []
+    for name in FINGERPRINT_KEYS:
+        if name == "lines":
+            contents = iter(line_contents)
+            columns.append([lines_piece(islice(contents, n)) for n in line_counts])
+        else:
+            columns.append(map_distinct(partial(json_piece, name), values[name]))
+    return fingerprints(zip(*columns, strict=True))
+
+
+def map_distinct(function: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """`function` of each of `values`, called once for each distinct value where
+    values repeat (a batch's cities, currencies...)."""
+    distinct = set(values)
+    if len(distinct) * 2 > len(values):
+        return list(map(function, values))  # mostly distinct: a lookup would cost more
+    results = dict(zip(distinct, map(function, distinct), strict=True))
+    return list(map(results.__getitem__, values))

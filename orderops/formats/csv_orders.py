@@ -22,8 +22,8 @@ from typing import Any, TextIO
 
 from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, OrderRecord
-from orderops.formats.cells import ESCAPED_STARTS, escape_cell, unescape_cell
-from orderops.formats.generic_columns import ColumnChecker
+from orderops.formats.cells import escape_cell, unescape_cell
+from orderops.formats.generic_columns import ColumnReader
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawLine, RawOrder, ReadBatch, ReadOrder, judge_order
 
@@ -181,43 +181,15 @@ class _Plan:
 
 
 def _plan(layout: CsvLayout, header: list[str], name: str) -> tuple[_Plan | None, list[Problem]]:
-    problems: list[Problem] = []
-    positions: dict[str, int] = {}
-    for index, column in enumerate(header):
-        if column in positions:
-            problems.append(Problem(name, 1, column, None, "appears twice in the header"))
-        positions.setdefault(column, index)
+    """Where this file's columns sit, or None and every problem with its header."""
+    positions, problems = _positions(header, name)
     if layout.strict:
-        known = set(GENERIC_HEADER)
-        for column in header:
-            if column not in known and column != "":
-                problems.append(
-                    Problem(name, 1, column, None, "is not a field of the order record or line")
-                )
-
-    def place(columns: tuple[Column, ...]) -> list[tuple[Column, tuple[int, ...]]]:
-        placed = []
-        for column in columns:
-            found = tuple(positions[n] for n in column.names if n in positions)
-            if found:
-                placed.append((column, found if column.join else found[:1]))
-        return placed
-
-    order, line = place(layout.order_columns), place(layout.line_columns)
-    present = {column.field for column, _ in order + line}
-    for field in dict.fromkeys(("order_number", *REQUIRED_ORDER_FIELDS, "sku", "qty")):
-        if field not in present and not any(p.column == field for p in problems):
-            wanted = " or ".join(f"'{n}'" for n in layout.column(field).names)
-            problems.append(
-                Problem(name, 1, None, None, f"the header has no column {wanted} (found: "
-                        f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''})")
-            )  # fmt: skip
+        problems += _unknown_columns(header, name)
+    order = _place(layout.order_columns, positions)
+    line = _place(layout.line_columns, positions)
+    problems += _missing_columns(layout, header, name, order + line, problems)
     if problems:
         return None, problems
-    display = {
-        column.field: " / ".join(n for n in column.names if n in positions)
-        for column, _ in order + line
-    }
     order_fields = tuple(column.field for column, _ in order)
     key_position = order_fields.index("order_number")
     key_column, (key_index,) = order[key_position]
@@ -229,12 +201,66 @@ def _plan(layout: CsvLayout, header: list[str], name: str) -> tuple[_Plan | None
         key_position,
         key_index,
         key_column.clean,
-        display,
+        display={
+            column.field: " / ".join(n for n in column.names if n in positions)
+            for column, _ in order + line
+        },
     )
     return plan, []
 
 
-def _getter(placed: list[tuple[Column, tuple[int, ...]]]) -> Getter:
+Placed = list[tuple[Column, tuple[int, ...]]]
+
+
+def _positions(header: list[str], name: str) -> tuple[dict[str, int], list[Problem]]:
+    """Each column name's first position; a problem for each name given twice."""
+    problems: list[Problem] = []
+    positions: dict[str, int] = {}
+    for index, column in enumerate(header):
+        if column in positions:
+            problems.append(Problem(name, 1, column, None, "appears twice in the header"))
+        positions.setdefault(column, index)
+    return positions, problems
+
+
+def _unknown_columns(header: list[str], name: str) -> list[Problem]:
+    """The generic layout takes no column but the record's fields (or an unnamed one)."""
+    known = set(GENERIC_HEADER)
+    return [
+        Problem(name, 1, column, None, "is not a field of the order record or line")
+        for column in header
+        if column not in known and column != ""
+    ]
+
+
+def _place(columns: tuple[Column, ...], positions: dict[str, int]) -> Placed:
+    """The columns the header has, each with where it is read from."""
+    placed = []
+    for column in columns:
+        found = tuple(positions[n] for n in column.names if n in positions)
+        if found:
+            placed.append((column, found if column.join else found[:1]))
+    return placed
+
+
+def _missing_columns(
+    layout: CsvLayout, header: list[str], name: str, placed: Placed, found: list[Problem]
+) -> list[Problem]:
+    """A problem for each column an order needs that the header lacks (and that
+    no problem in `found` names already)."""
+    present = {column.field for column, _ in placed}
+    shown = f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''}"
+    problems = []
+    for field in dict.fromkeys(("order_number", *REQUIRED_ORDER_FIELDS, "sku", "qty")):
+        if field not in present and not any(p.column == field for p in found):
+            wanted = " or ".join(f"'{n}'" for n in layout.column(field).names)
+            problems.append(
+                Problem(name, 1, None, None, f"the header has no column {wanted} (found: {shown})")
+            )
+    return problems
+
+
+def _getter(placed: Placed) -> Getter:
     """A function from a row's cells to the values of `placed`, in order."""
     if all(column.clean is None and not column.join for column, _ in placed):
         # The generic layout: one C call per row.
@@ -264,6 +290,21 @@ class _Group:
         self.first: tuple[str, ...] = ()
         self.problems: list[Problem] = []
 
+    def add(self, cells: list[str], start: int, values: tuple[str, ...], plan: _Plan) -> None:
+        """One more row of the order (`values`: its order fields, () for a row of
+        the wrong width), which begins on line `start`."""
+        self.rows.append(cells)
+        if not values:
+            return
+        if len(self.rows) == 1:
+            self.first = values
+            # Empty values stay: build_order passes over them, as "not given".
+            self.raw.fields = dict(zip(plan.order_fields, values, strict=True))
+        elif values != self.first:
+            _merge(self, values, start, plan)
+        line = dict(zip(plan.line_fields, plan.line_values(cells), strict=True))
+        self.raw.lines.append(RawLine(start, line))
+
 
 # Rows per chunk: a chunk is whole orders, checked and written together (fewer,
 # larger chunks spread the cost of each statement and lookup over more orders).
@@ -276,14 +317,13 @@ def read_csv_orders(
     """Each order of a CSV stream (header first), checked, in file order.
 
     Rows come in chunks of whole orders. A chunk of the generic layout that
-    `ColumnChecker` takes comes out as one `ReadBatch`; any other chunk as
+    `ColumnReader` takes comes out as one `ReadBatch`; any other chunk as
     one `ReadOrder` per order. A problem with the file as a whole (no header,
     missing columns) comes as a single fatal ReadOrder.
     """
     reader = csv.reader(lines)
-    try:
-        raw_header = next(reader)
-    except StopIteration:
+    raw_header = next(reader, None)
+    if raw_header is None:
         yield _fatal(name, layout, Problem(name, 1, None, None, "is empty: no header, no orders"))
         return
     header = tuple(cell.strip() for cell in raw_header)
@@ -291,21 +331,28 @@ def read_csv_orders(
     if plan is None:
         yield _fatal(name, layout, *problems)
         return
-    columns = ColumnChecker(name, header) if layout is GENERIC else None
     found = False
-    for rows, starts in _chunks(reader, plan, len(header), layout.unescape):
-        batch = columns.check(rows, starts) if columns is not None else None
-        if batch is not None:
-            found = True
-            again = partial(_read_again, name, rows, starts, batch, layout, plan, header)
-            yield ReadBatch(batch, again)
-            continue
-        for read in _orders(name, rows, starts, layout, plan, header):
-            found = True
-            yield read
+    for read in _read_chunks(reader, name, layout, plan, header):
+        found = True
+        yield read
     if not found:
         yield _fatal(name, layout, Problem(name, reader.line_num or 1, None, None,
                                            "holds no orders"))  # fmt: skip
+
+
+def _read_chunks(
+    reader: Any, name: str, layout: CsvLayout, plan: _Plan, header: tuple[str, ...]
+) -> Iterator[ReadOrder | ReadBatch]:
+    """The orders of each chunk: one ReadBatch where the column reader takes the
+    chunk, else one ReadOrder per order."""
+    columns = ColumnReader(name, header) if layout is GENERIC else None
+    for rows, starts in _chunks(reader, plan, len(header), layout.unescape):
+        batch = columns.read(rows, starts) if columns is not None else None
+        if batch is None:
+            yield from _orders(name, rows, starts, layout, plan, header)
+        else:
+            again = partial(_read_again, name, rows, starts, batch, layout, plan, header)
+            yield ReadBatch(batch, again)
 
 
 def _chunks(
@@ -409,50 +456,44 @@ def _orders(
     plan: _Plan,
     header: tuple[str, ...],
 ) -> Iterator[ReadOrder]:
-    """The orders of a chunk of rows, one `ReadOrder` each, every problem found."""
+    """The orders of a chunk of rows, one `ReadOrder` each, every problem found.
+
+    An order begins at a row whose order number is not empty and unlike the
+    one before it; rows without one go on the order above them.
+    """
     width = len(header)
-    unescape = layout.unescape
-    order_values, key_position = plan.order_values, plan.key_position
-    order_fields, line_fields, line_values = plan.order_fields, plan.line_fields, plan.line_values
     group: _Group | None = None
-    rows: list[list[str]] = []
-    order_lines: list[RawLine] = []
     for cells, start in zip(chunk, starts, strict=True):
         if not any(cells):
             continue
-        if unescape and "'" in "".join(cells):
-            # unescape_cell, written inline: this runs for every cell of a large file.
-            cells = [
-                cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1] in ESCAPED_STARTS else cell
-                for cell in cells
-            ]
-        if len(cells) == width:
-            values = order_values(cells)
-            key = values[key_position].strip()
-        else:
-            values = ()
-            key = _key_of_short_row(cells, plan)
+        if layout.unescape:
+            cells = _unescaped(cells)
+        values, key = _row_values(cells, plan, width)
         if group is None or (key and key != group.key):
             if group is not None:
                 yield _finish(group, layout, plan, header)
             group = _Group(name, key, start)
-            # The group's lists, held locally: this runs for every row.
-            rows, order_lines = group.rows, group.raw.lines
-        rows.append(cells)
         if not values:
-            group.problems.append(
-                Problem(name, start, None, None, f"has {len(cells)} cells, the header has {width}")
-            )
-            continue
-        if len(rows) == 1:
-            group.first = values
-            # Empty values stay: build_order passes over them, as "not given".
-            group.raw.fields = dict(zip(order_fields, values, strict=True))
-        elif values != group.first:
-            _merge(group, values, start, plan)
-        order_lines.append(RawLine(start, dict(zip(line_fields, line_values(cells), strict=True))))
+            why = f"has {len(cells)} cells, the header has {width}"
+            group.problems.append(Problem(name, start, None, None, why))
+        group.add(cells, start, values, plan)
     if group is not None:
         yield _finish(group, layout, plan, header)
+
+
+def _unescaped(cells: list[str]) -> list[str]:
+    """The row's cells with the spreadsheet escape taken off (rare: looked for first)."""
+    if "'" not in "".join(cells):
+        return cells
+    return [unescape_cell(cell) for cell in cells]
+
+
+def _row_values(cells: list[str], plan: _Plan, width: int) -> tuple[tuple[str, ...], str]:
+    """A row's order field values and order number; no values for a row of the wrong width."""
+    if len(cells) != width:
+        return (), _key_of_short_row(cells, plan)
+    values = plan.order_values(cells)
+    return values, values[plan.key_position].strip()
 
 
 def _key_of_short_row(cells: list[str], plan: _Plan) -> str:

@@ -20,7 +20,7 @@ from orderops.domain.orders import (
     LINE_FIELDS,
     ORDER_FIELDS,
     REQUIRED_ORDER_FIELDS,
-    OrderLine,
+    LineRecord,
     OrderRecord,
 )
 from orderops.formats.problems import Problem
@@ -217,157 +217,171 @@ ORDER_PARSERS: dict[str, Callable[[str], Any]] = {
     "note": parse_note,
     "order_number": parse_code,
 }
+# The other line fields' parsers; a price's depends on its currency (`parse_amount`).
+LINE_PARSERS: dict[str, Callable[[str], Any]] = {
+    "sku": parse_code,
+    "qty": parse_qty,
+    "name": parse_text,
+}
 
 
-# Each order field's parser, and its cache of parsed values by text for the
-# fields whose values repeat across orders (None for those that rarely do).
-_CACHE_SIZE = 4096
+class FieldRule:
+    """How the text of one order field becomes its value, for every reader.
+
+    A field whose values repeat across orders (country, city, currency...)
+    keeps the values it judged, by text, so that each distinct text is
+    judged once.
+    """
+
+    __slots__ = ("parse", "known")
+
+    def __init__(self, parse: Callable[[str], Any], repeats: bool) -> None:
+        self.parse = parse
+        self.known: dict[str, Any] | None = {} if repeats else None
+
+    def judge(self, text: str) -> Any:
+        """The value written as `text`; None when it is empty or blank (not given).
+
+        Raises FieldError, saying why, when the text is no value of the field.
+        """
+        known = self.known
+        if known is not None:
+            value = known.get(text)
+            if value is not None:
+                return value
+        if not text or text.isspace():
+            return None
+        value = self.parse(text)
+        if known is not None:
+            if len(known) >= _KNOWN_VALUES:
+                known.clear()
+            known[text] = value
+        return value
+
+
+_KNOWN_VALUES = 4096
+# Fields whose values seldom repeat from one order to the next: not kept.
 _UNIQUE = ("order_number", "placed_at", "email", "phone", "customer_name", "note")
-_JUDGES: dict[str, tuple[Callable[[str], Any], dict[str, Any] | None]] = {
-    name: (ORDER_PARSERS.get(name, parse_text), None if name in _UNIQUE else {})
+ORDER_RULES: dict[str, FieldRule] = {
+    name: FieldRule(ORDER_PARSERS.get(name, parse_text), repeats=name not in _UNIQUE)
     for name in ORDER_FIELDS
 }
 
 
 def build_order(raw: RawOrder) -> tuple[OrderRecord | None, list[Problem]]:
-    """Check every field of `raw`; the record, or None and every problem found.
-
-    This runs once per order of a bulk file, so it is written for speed: no
-    work beyond one parser call per given field on the good path.
-    """
+    """Check every field of `raw`; the record, or None and every problem found."""
     problems: list[Problem] = []
-    source = raw.source
-
-    def problem(line: int, column: str | None, value: str | None, why: str) -> None:
-        problems.append(Problem(source, line, column, value, why))
-
-    values: dict[str, Any] = {}
-    judges = _JUDGES
-    for name, text in raw.fields.items():
-        judge = judges.get(name)
-        if judge is None:
-            problem(raw.field_lines.get(name, raw.line), name, None,
-                    "is not a field of the order record")  # fmt: skip
-            continue
-        if not text:
-            continue
-        # Most fields of a day's orders repeat (country, city, currency...):
-        # each distinct text is judged once.
-        parser, cache = judge
-        if cache is not None:
-            value = cache.get(text)
-            if value is not None:
-                values[name] = value
-                continue
-        if text.isspace():
-            continue
-        try:
-            value = values[name] = parser(text)
-        except FieldError as exc:
-            problem(raw.field_lines.get(name, raw.line), name, text, str(exc))
-            continue
-        if cache is not None:
-            if len(cache) >= _CACHE_SIZE:
-                cache.clear()
-            cache[text] = value
-    for name in REQUIRED_ORDER_FIELDS:
-        if name not in values and not any(p.column == name for p in problems):
-            problem(raw.line, name, None, "is required")
-
-    currency = values.get("currency", "USD")
-    bad_currency = problems and any(p.column == "currency" for p in problems)
-    exponent = 2 if bad_currency else currency_exponent(currency)
-    lines: list[OrderLine] = []
-    if not raw.lines:
-        problem(raw.line, "lines", None, "an order needs at least one line")
-    for raw_line in raw.lines:
-        order_line = _build_line(raw_line, exponent, currency, problem)
-        if order_line is not None:
-            lines.append(order_line)
-
+    values = _order_values(raw, problems)
+    _require_order_fields(raw, values, problems)
+    lines = _order_lines(raw, values, problems)
     if problems:
         return None, problems
-    return OrderRecord(**values, lines=tuple(lines), source=f"{source}:{raw.line}"), []
+    return OrderRecord(**values, lines=tuple(lines), source=f"{raw.source}:{raw.line}"), []
 
 
-def _build_line(
-    raw: RawLine,
-    exponent: int,
-    currency: str,
-    problem: Callable[[int, str | None, str | None, str], None],
-) -> OrderLine | None:
-    fields = raw.fields
-    sku, qty = fields.get("sku"), fields.get("qty")
-    name, price = fields.get("name"), fields.get("unit_price")
-    # A shop sells the same few thousand SKUs at the same prices all day:
-    # each distinct line is judged once (OrderLine is immutable, so shared).
-    key = (sku, qty, name, price, exponent, len(fields))
-    line = _LINES.get(key)
-    if line is not None:
-        return line
-    # The good path: the four known fields, nothing else.
-    known = 2 + (name is not None) + (price is not None)
-    if sku and qty and not sku.isspace() and len(fields) == known:
-        try:
-            line = OrderLine(
-                parse_code(sku),
-                parse_qty(qty),
-                parse_text(name) if name else "",
-                parse_amount(price, exponent) if price and not price.isspace() else None,
-            )
-        except (FieldError, MoneyError):
-            pass  # found and said again, with its column, below
-        else:
-            if len(_LINES) >= _LINE_CACHE_SIZE:
-                _LINES.clear()
-            _LINES[key] = line
-            return line
-    return _line_problems(raw, exponent, currency, problem)
-
-
-_LINE_CACHE_SIZE = 50_000
-_LINES: dict[tuple[str | None, str | None, str | None, str | None, int, int], OrderLine] = {}
-
-
-def _line_problems(
-    raw: RawLine,
-    exponent: int,
-    currency: str,
-    problem: Callable[[int, str | None, str | None, str], None],
-) -> OrderLine | None:
-    ok = True
+def _order_values(raw: RawOrder, problems: list[Problem]) -> dict[str, Any]:
+    """The value of each order field `raw` gives, by its rule; a problem for each bad one."""
     values: dict[str, Any] = {}
     for name, text in raw.fields.items():
         line = raw.field_lines.get(name, raw.line)
-        if name not in LINE_FIELDS:
-            problem(line, name, None, "is not a field of an order line")
-            ok = False
-            continue
-        if text.strip() == "":
-            if name in ("sku", "qty"):
-                problem(line, name, None, "is required")
-                ok = False
+        rule = ORDER_RULES.get(name)
+        if rule is None:
+            problems.append(Problem(raw.source, line, name, None,
+                                    "is not a field of the order record"))  # fmt: skip
             continue
         try:
-            if name == "qty":
-                values[name] = parse_qty(text)
-            elif name == "unit_price":
-                values[name] = parse_amount(text, exponent)
-            elif name == "sku":
-                values[name] = parse_code(text)
-            else:
-                values[name] = parse_text(text)
-        except MoneyError as exc:
-            problem(line, name, text, f"{exc} (a {currency} price)")
-            ok = False
+            value = rule.judge(text)
         except FieldError as exc:
-            problem(line, name, text, str(exc))
-            ok = False
+            problems.append(Problem(raw.source, line, name, text, str(exc)))
+            continue
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def _require_order_fields(raw: RawOrder, values: dict[str, Any], problems: list[Problem]) -> None:
+    """A required field not given (and not already refused) is said to be required."""
+    for name in REQUIRED_ORDER_FIELDS:
+        if name not in values and not any(p.column == name for p in problems):
+            problems.append(Problem(raw.source, raw.line, name, None, "is required"))
+
+
+def _order_lines(
+    raw: RawOrder, values: dict[str, Any], problems: list[Problem]
+) -> list[LineRecord]:
+    """The order's good lines, priced in its currency; a problem for each bad field."""
+    if not raw.lines:
+        problems.append(Problem(raw.source, raw.line, "lines", None,
+                                "an order needs at least one line"))  # fmt: skip
+    currency = values.get("currency", "USD")
+    # A refused currency has no decimals of its own: prices are read with two.
+    bad_currency = any(p.column == "currency" for p in problems)
+    exponent = 2 if bad_currency else currency_exponent(currency)
+    lines = []
+    for raw_line in raw.lines:
+        line, found = build_line(raw_line, exponent, currency, raw.source)
+        problems.extend(found)
+        if line is not None:
+            lines.append(line)
+    return lines
+
+
+def build_line(
+    raw: RawLine, exponent: int, currency: str, source: str
+) -> tuple[LineRecord | None, list[Problem]]:
+    """One order line, its price in a currency of `exponent` decimals: its record,
+    or None and a problem for each bad field.
+
+    A shop sells the same few thousand SKUs at the same prices all day: each
+    distinct good line is judged once (a LineRecord is immutable, so shared).
+    """
+    fields = raw.fields
+    key = (fields.get("sku"), fields.get("qty"), fields.get("name"), fields.get("unit_price"),
+           exponent, len(fields))  # fmt: skip
+    known = _LINES.get(key)
+    if known is not None:
+        return known, []
+    values, problems = _line_values(raw, exponent, currency, source)
     for name in ("sku", "qty"):
-        if name not in raw.fields:
-            problem(raw.line, name, None, "is required")
-            ok = False
-    return OrderLine(**values) if ok else None
+        if name not in fields:
+            problems.append(Problem(source, raw.line, name, None, "is required"))
+    if problems:
+        return None, problems
+    line = LineRecord(**values)
+    if len(_LINES) >= _KNOWN_LINES:
+        _LINES.clear()
+    _LINES[key] = line
+    return line, []
+
+
+_KNOWN_LINES = 50_000
+_LINES: dict[tuple[str | None, str | None, str | None, str | None, int, int], LineRecord] = {}
+
+
+def _line_values(
+    raw: RawLine, exponent: int, currency: str, source: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The value of each field the line gives, and a problem for each bad one."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, text in raw.fields.items():
+        line = raw.field_lines.get(name, raw.line)
+        if name not in LINE_FIELDS:
+            problems.append(Problem(source, line, name, None, "is not a field of an order line"))
+        elif text.strip() == "":
+            if name in ("sku", "qty"):
+                problems.append(Problem(source, line, name, None, "is required"))
+        elif name == "unit_price":
+            try:
+                values[name] = parse_amount(text, exponent)
+            except MoneyError as exc:
+                problems.append(Problem(source, line, name, text, f"{exc} (a {currency} price)"))
+        else:
+            try:
+                values[name] = LINE_PARSERS[name](text)
+            except FieldError as exc:
+                problems.append(Problem(source, line, name, text, str(exc)))
+    return values, problems
 
 
 @dataclass(slots=True)

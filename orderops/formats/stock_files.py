@@ -10,16 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
+from orderops.domain.stock import DEFAULT_LOCATION, REQUIRED_STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
 from orderops.formats.cells import unescape_cell
 from orderops.formats.problems import Problem
 from orderops.formats.records import FieldError, parse_code, parse_int, parse_text
 from orderops.formats.sources import read_text
 
+# Rows as read, before any check: (file name, line, column name -> text).
+StockRows = list[tuple[str, int, dict[str, str]]]
 _LOCATION = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9]+){0,4}")
 
 
@@ -51,7 +53,7 @@ def parse_count(value: str) -> int:
 
 def read_stock_files(paths: Sequence[str]) -> list[StockRecord]:
     """Every stock row in `paths`; if any is bad, InvalidInput listing every problem."""
-    rows: list[tuple[str, int, dict[str, str]]] = []
+    rows: StockRows = []
     problems: list[Problem] = []
     for path in paths:
         name, text = read_text(path)
@@ -75,41 +77,53 @@ def read_stock_files(paths: Sequence[str]) -> list[StockRecord]:
     return records
 
 
+_STOCK_PARSERS: dict[str, Callable[[str], Any]] = {
+    "sku": parse_code,
+    "name": parse_text,
+    "barcode": parse_barcode,
+    "location": parse_location,
+    "on_hand": parse_count,
+    "reorder_point": parse_count,
+}
+
+
 def build_stock_record(
     name: str, line: int, fields: dict[str, str]
 ) -> tuple[StockRecord | None, list[Problem]]:
-    problems: list[Problem] = []
+    """The stock row on `line` of file `name`: its record, or None and every problem."""
+    values, problems = _stock_values(name, line, fields)
+    for column in REQUIRED_STOCK_COLUMNS:
+        if column not in values and not any(p.column == column for p in problems):
+            problems.append(Problem(name, line, column, None, "is required"))
+    if problems:
+        return None, problems
+    values.setdefault("location", DEFAULT_LOCATION)
+    # A name or barcode column left empty clears it; one not in the file leaves it (None).
+    for column in ("name", "barcode"):
+        if column not in values and column in fields:
+            values[column] = ""
+    return StockRecord(**values, source=f"{name}:{line}"), []
+
+
+def _stock_values(
+    name: str, line: int, fields: dict[str, str]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The value of each column the row gives, and a problem for each bad one."""
     values: dict[str, Any] = {}
-    parsers = {
-        "sku": parse_code,
-        "name": parse_text,
-        "barcode": parse_barcode,
-        "location": parse_location,
-        "on_hand": parse_count,
-        "reorder_point": parse_count,
-    }
+    problems: list[Problem] = []
     for column, raw in fields.items():
-        if column not in parsers:
+        parse = _STOCK_PARSERS.get(column)
+        if parse is None:
             problems.append(Problem(name, line, column, None, "is not a column of a stock file"))
             continue
         text = unescape_cell(raw)
         if text.strip() == "":
             continue
         try:
-            values[column] = parsers[column](text)
+            values[column] = parse(text)
         except FieldError as exc:
             problems.append(Problem(name, line, column, raw, str(exc)))
-    for column in ("sku", "on_hand"):
-        if column not in values and not any(p.column == column for p in problems):
-            problems.append(Problem(name, line, column, None, "is required"))
-    if problems:
-        return None, problems
-    values.setdefault("location", DEFAULT_LOCATION)
-    if "name" not in values and "name" in fields:
-        values["name"] = ""
-    if "barcode" not in values and "barcode" in fields:
-        values["barcode"] = ""
-    return StockRecord(**values, source=f"{name}:{line}"), []
+    return values, problems
 
 
 def _clashes(records: list[StockRecord]) -> list[Problem]:
@@ -149,21 +163,30 @@ def _is_yaml(path: str, text: str) -> bool:
     return False
 
 
-def _read_csv(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str]]], list[Problem]]:
+def _read_csv(name: str, text: str) -> tuple[StockRows, list[Problem]]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
+    header = next(reader, None)
+    if header is None:
         return [], [Problem(name, None, None, None, "holds no stock rows")]
     columns = [c.strip().lower() for c in header]
     problems = [
         Problem(name, 1, column, None, "is a required column and is missing")
-        for column in ("sku", "on_hand")
+        for column in REQUIRED_STOCK_COLUMNS
         if column not in columns
     ]
     if problems:
         return [], problems
-    rows = []
+    rows, problems = _csv_rows(name, reader, columns)
+    if not rows and not problems:
+        problems.append(Problem(name, None, None, None, "holds no stock rows"))
+    return rows, problems
+
+
+def _csv_rows(name: str, reader: Any, columns: list[str]) -> tuple[StockRows, list[Problem]]:
+    """The rows after the header, by column name, with their lines (blank rows
+    skipped); a problem for each row wider than the header."""
+    rows: StockRows = []
+    problems: list[Problem] = []
     start = reader.line_num + 1
     for cells in reader:
         line, start = start, reader.line_num + 1
@@ -176,12 +199,10 @@ def _read_csv(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str]
             )  # fmt: skip
             continue
         rows.append((name, line, dict(zip(columns, cells, strict=False))))
-    if not rows and not problems:
-        problems.append(Problem(name, None, None, None, "holds no stock rows"))
     return rows, problems
 
 
-def _read_yaml(name: str, text: str) -> tuple[list[tuple[str, int, dict[str, str]]], list[Problem]]:
+def _read_yaml(name: str, text: str) -> tuple[StockRows, list[Problem]]:
     import yaml
 
     from orderops.formats.yaml_orders import _Reader, compose

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from sqlalchemy import Row
 
 from orderops.domain.money import from_minor
-from orderops.domain.orders import ORDER_FIELDS, OrderLine, OrderRecord
+from orderops.domain.orders import ORDER_FIELDS, LineRecord, OrderRecord
 from orderops.formats.csv_orders import write_generic_csv
 from orderops.formats.records import currency_exponent
 from orderops.formats.yaml_orders import write_yaml_orders
@@ -42,7 +42,7 @@ def export_orders(
 def _records(rows: Any) -> Iterator[OrderRecord]:
     """Records from rows of orders joined with their lines (an order's rows together)."""
     current: Row[Any] | None = None
-    lines: list[OrderLine] = []
+    lines: list[LineRecord] = []
     for row in rows:
         if current is not None and row.id != current.id:
             yield _record(current, lines)
@@ -50,12 +50,12 @@ def _records(rows: Any) -> Iterator[OrderRecord]:
         current = row
         exponent = currency_exponent(row.currency)
         price = None if row.unit_price_minor is None else from_minor(row.unit_price_minor, exponent)
-        lines.append(OrderLine(row.sku, row.qty, row.line_name, price))
+        lines.append(LineRecord(row.sku, row.qty, row.line_name, price))
     if current is not None:
         yield _record(current, lines)
 
 
-def _record(row: Row[Any], lines: list[OrderLine]) -> OrderRecord:
+def _record(row: Row[Any], lines: list[LineRecord]) -> OrderRecord:
     values = {name: getattr(row, name) for name in ORDER_FIELDS}
     return OrderRecord(**values, lines=tuple(lines))
 
