@@ -7,7 +7,6 @@ YAML and Rich tables are imported inside the commands that use them, so that
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from typing import Annotated, Any
@@ -226,17 +225,3 @@ from orderops.cli import process as _process  # noqa: E402
 
 _orders.register(app)
 app.command()(_process.process)
-
-
-def main() -> None:
-    """The `orderops` command (and `python -m orderops`)."""
-    try:
-        app()
-    finally:
-        # At exit the interpreter's last collection walks every object still alive (the
-        # libraries' own, hundreds of thousands, cold in the CPU's caches): tens of ms of
-        # `--help`, a fifth of a second after 100,000 orders. Frozen, they are passed over,
-        # and so is whatever they would free. That is safe only because everything that
-        # must be closed (database connections, files) is closed before `app` returns.
-        # Only here, in a process about to end (tests call `app` and go on).
-        gc.freeze()
