@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import accumulate, islice
 from operator import attrgetter
 from typing import Any
@@ -25,7 +25,7 @@ from orderops.domain.orders import (
     LineRecord,
     OrderRecord,
     fingerprints,
-    json_piece,
+    json_pieces,
     lines_piece,
 )
 
@@ -126,8 +126,18 @@ def _fingerprints(
             contents = iter(line_contents)
             columns.append([lines_piece(islice(contents, n)) for n in line_counts])
         else:
-            columns.append(map_distinct(partial(json_piece, name), values[name]))
+            columns.append(_pieces(name, values[name]))
     return fingerprints(zip(*columns, strict=True))
+
+
+def _pieces(name: str, values: Sequence[Any]) -> list[str]:
+    """The fingerprint piece of each value of one field (each distinct one made once,
+    where values repeat)."""
+    distinct = set(values)
+    if len(distinct) * 2 > len(values):
+        return json_pieces(name, values)
+    pieces = dict(zip(distinct, json_pieces(name, list(distinct)), strict=True))
+    return list(map(pieces.__getitem__, values))
 
 
 def map_distinct(function: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:

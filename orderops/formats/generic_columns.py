@@ -23,7 +23,7 @@ from itertools import chain, compress, count, repeat
 from operator import eq, itemgetter, ne
 from typing import Any
 
-from orderops.domain.order_batch import OrderBatch, map_distinct
+from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import (
     LINE_FIELDS,
     ORDER_DEFAULTS,
@@ -137,12 +137,10 @@ class ColumnReader:
 def _judged_column(name: str, texts: Sequence[str]) -> list[Any]:
     """Each text's value by the field's rule (each distinct text judged once where
     texts repeat); the field's default where none is given."""
-    judge = ORDER_RULES[name].judge
     # A spreadsheet escape ("'=...") is rare: looked for before taking it off.
     if "'" in "".join(texts):
-        values = map_distinct(lambda text: judge(unescape_cell(text)), texts)
-    else:
-        values = map_distinct(judge, texts)
+        texts = list(map(unescape_cell, texts))
+    values = ORDER_RULES[name].judge_all(texts)
     if None in values:  # an empty or blank text: the field is not given
         if name in REQUIRED_ORDER_FIELDS:
             raise _NotPlain  # the ordinary path says it is required

@@ -8,14 +8,14 @@ the one place where those strings are judged.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from orderops.domain.money import MoneyError, parse_amount
-from orderops.domain.order_batch import OrderBatch
+from orderops.domain.order_batch import OrderBatch, map_distinct
 from orderops.domain.orders import (
     LINE_FIELDS,
     ORDER_FIELDS,
@@ -257,6 +257,15 @@ class FieldRule:
                 known.clear()
             known[text] = value
         return value
+
+
+    def judge_all(self, texts: Sequence[str]) -> list[Any]:
+        """`judge` of each text (each distinct text judged once where texts repeat).
+        A column of texts all given, of a field that keeps no values (order numbers,
+        e-mail addresses), goes straight to the parser: one call a value, not two."""
+        if self.known is None and all(texts) and not any(map(str.isspace, texts)):
+            return list(map(self.parse, texts))
+        return map_distinct(self.judge, texts)
 
 
 _KNOWN_VALUES = 4096
