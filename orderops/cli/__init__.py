@@ -8,6 +8,7 @@ YAML and Rich tables are imported inside the commands that use them, so that
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from orderops import __version__
-from orderops.cli.output import guarded_stdout
+from orderops.cli.output import guarded_stdout, say
 from orderops.cli.state import AppState
 from orderops.errors import InvalidInput, OrderOpsError, OutputLost
 
@@ -136,10 +137,10 @@ def _report_output_lost(exc: OutputLost, app_state: AppState) -> int:
     """Output that could not be written. After a commit that is a warning, not an
     error: the change stands, and a script must not do it again (exit 8)."""
     if app_state.recorded:
-        print(
+        say(
             f"warning: {app_state.command or 'the command'} was recorded, but its output "
             f"could not be written: {exc}",
-            file=sys.stderr,
+            err=True,
         )
         return exc.exit_code
     if exc.broken_pipe:
@@ -159,7 +160,9 @@ def _report_invalid_input(exc: InvalidInput) -> None:
 
 def _report_usage(exc: Any) -> None:
     """A Click usage error, on one line, with where to find the command's help."""
-    message = " ".join(exc.format_message().split())
+    # Click's own line breaks become spaces; what the user typed stays as typed (and
+    # is escaped by _error), so a NEL or U+2028 in a value is shown, not turned into a blank.
+    message = re.sub(r"[ \t\r\n]+", " ", exc.format_message()).strip()
     if not message:  # a group called without a command: its help is already shown
         return
     ctx = getattr(exc, "ctx", None)
@@ -168,7 +171,9 @@ def _report_usage(exc: Any) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    """`error: ...` on stderr. Messages carry the user's data (file and column names,
+    values), so they go through the one renderer like every other human output."""
+    say(f"error: {message}", err=True)
 
 
 app = typer.Typer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from orderops.cli.options import JsonOption
-from orderops.cli.output import print_json
+from orderops.cli.output import print_json, say
 from orderops.cli.state import state
 
 app = typer.Typer(help="The database: status and upgrade.", no_args_is_help=True)
@@ -23,15 +23,15 @@ def status(
     if json_out:
         print_json(current.as_json())
     else:
-        print(f"database: {current.url} ({current.engine})")
-        print(f"schema:   {current.revision or 'empty'} (this orderops: {current.head})")
+        say(f"database: {current.url} ({current.engine})")
+        say(f"schema:   {current.revision or 'empty'} (this orderops: {current.head})")
         if current.newer_than_code:
-            print("state:    newer than this orderops; upgrade orderops")
+            say("state:    newer than this orderops; upgrade orderops")
         elif current.pending:
             pending = ", ".join(current.pending)
-            print(f"state:    {len(current.pending)} migration(s) pending: {pending}")
+            say(f"state:    {len(current.pending)} migration(s) pending: {pending}")
         else:
-            print("state:    up to date")
+            say("state:    up to date")
     current.refuse_if_newer()
 
 
@@ -42,6 +42,6 @@ def upgrade(ctx: typer.Context) -> None:
 
     result = upgrade_database(state(ctx).db)
     if result.upgraded:
-        print(f"upgraded schema from {result.before or 'empty'} to {result.head}")
+        say(f"upgraded schema from {result.before or 'empty'} to {result.head}")
     else:
-        print(f"schema already at {result.head}; nothing to do")
+        say(f"schema already at {result.head}; nothing to do")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from orderops.cli.options import JsonOption, StatusFilter
-from orderops.cli.output import console, local_time, print_json, print_table, table
+from orderops.cli.output import console, local_time, print_json, print_table, say, shown, table
 from orderops.cli.state import state
 from orderops.errors import UsageProblem
 
@@ -182,15 +182,13 @@ def _receive_quick_entry(
 
 
 def _print_receive_summary(summary: ReceiveSummary, rejects: str | None) -> None:
-    import sys
-
     for problem in summary.rejected_problems[:20]:
-        print(f"refused: {problem}", file=sys.stderr)
+        say(f"refused: {problem}", err=True)
     if summary.rejected > 20 and len(summary.rejected_problems) >= 20:
-        print("refused: ... (more in the rejects file)", file=sys.stderr)
+        say("refused: ... (more in the rejects file)", err=True)
     verb = "would receive" if summary.dry_run else "received"
     text = f"{verb} {_count(summary.received, 'order')} ({_count(summary.lines, 'line')})"
-    print(text + _changed_part(summary) + _refused_part(summary, rejects))
+    say(text + _changed_part(summary) + _refused_part(summary, rejects))
 
 
 def _changed_part(summary: ReceiveSummary) -> str:
@@ -294,21 +292,22 @@ def track(
     if json_out:
         print_json(view)
         return
-    out = console()
-    _print_order_head(out, view)
+    _print_order_head(view)
     _print_order_lines(view)
     _print_timeline(view)
     if view["other_orders"]:
-        others = ", ".join(view["other_orders"])
-        out.print(f"other orders for {view['email']}: {others}", markup=False)
+        say(f"other orders for {view['email']}: {', '.join(view['other_orders'])}")
 
 
-def _print_order_head(out: Any, view: dict[str, Any]) -> None:
+def _print_order_head(view: dict[str, Any]) -> None:
     """Number, status and hold; customer and address; dates and how it ships; note."""
-    out.print(f"[bold]Order {view['order_number']}[/bold]  {view['status']}", markup=True)
+    from rich.text import Text
+
+    heading = Text.assemble((f"Order {shown(view['order_number'])}", "bold"), f"  {view['status']}")
+    console().print(heading)
     if view["hold_reason"]:
         until = f" until {local_time(view['hold_until'])}" if view["hold_until"] else ""
-        out.print(f"on hold: {view['hold_reason']}{until}", markup=False)
+        say(f"on hold: {view['hold_reason']}{until}")
     address = ", ".join(
         part
         for part in (
@@ -318,11 +317,15 @@ def _print_order_head(out: Any, view: dict[str, Any]) -> None:
         if part
     )  # fmt: skip
     contact = "  ".join(part for part in (view["email"], view["phone"]) if part)
-    out.print(f"{view['customer_name']}  {contact}".rstrip(), markup=False)
-    out.print(address, markup=False)
-    out.print(", ".join(_order_facts(view)), markup=False)
+    say(f"{view['customer_name']}  {contact}".rstrip())
+    say(address)
+    say(", ".join(_order_facts(view)))
     if view["note"]:
-        out.print(f"note: {view['note']}", markup=False)
+        # A note may span lines; each is shown on its own, everything else escaped.
+        first, *more = view["note"].replace("\r\n", "\n").split("\n")
+        say(f"note: {first}")
+        for line in more:
+            say(f"      {line}")
 
 
 def _order_facts(view: dict[str, Any]) -> list[str]:
@@ -338,14 +341,20 @@ def _order_facts(view: dict[str, Any]) -> list[str]:
 
 
 def _print_order_lines(view: dict[str, Any]) -> None:
-    lines = table("sku", "name", "qty", f"unit price ({view['currency']})")
+    lines = table(
+        "sku", "name", "qty", f"unit price ({view['currency']})",
+        identifiers=("sku",), free_text=("name",),
+    )  # fmt: skip
     for item in view["lines"]:
         lines.add_row(item["sku"], item["name"], str(item["qty"]), item["unit_price"] or "")
     print_table(lines)
 
 
 def _print_timeline(view: dict[str, Any]) -> None:
-    events = table("when", "action", "from", "to", "who", "detail", title="Timeline")
+    events = table(
+        "when", "action", "from", "to", "who", "detail",
+        title="Timeline", free_text=("who", "detail"),
+    )  # fmt: skip
     for event in view["events"]:
         detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
         events.add_row(
@@ -367,14 +376,17 @@ def list_command(
     if json_out:
         print_json(rows)
         return
-    grid = table("order", "status", "customer", "placed", "ship by", "lines")
+    grid = table(
+        "order", "status", "customer", "placed", "ship by", "lines",
+        identifiers=("order",), free_text=("customer",),
+    )  # fmt: skip
     for row in rows:
         grid.add_row(
             row["order_number"], row["status"], row["customer_name"],
             local_time(row["placed_at"]), str(row["ship_by"] or ""), str(row["line_count"]),
         )  # fmt: skip
     print_table(grid)
-    print(f"{len(rows)} order{'s' if len(rows) != 1 else ''}")
+    say(f"{len(rows)} order{'s' if len(rows) != 1 else ''}")
 
 
 def hold(
@@ -436,7 +448,7 @@ def _print_change(result: dict[str, object], json_out: bool) -> None:
     if json_out:
         print_json(result)
     else:
-        print(f"order {result['order_number']}: {result['from']} -> {result['to']}")
+        say(f"order {result['order_number']}: {result['from']} -> {result['to']}")
 
 
 def lifecycle(json_out: JsonOption = False) -> None:

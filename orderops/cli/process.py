@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orderops.cli.options import JsonOption
-from orderops.cli.output import print_json
+from orderops.cli.output import print_json, say
 from orderops.cli.state import state
 
 if TYPE_CHECKING:
@@ -54,17 +54,17 @@ def _print(summary: ProcessSummary, json_out: bool, error: str | None = None) ->
 
 def _print_process_summary(summary: ProcessSummary) -> None:
     if summary.released:
-        print(f"released {len(summary.released)} hold(s) whose date had passed")
+        say(f"released {len(summary.released)} hold(s) whose date had passed")
     counts = summary.counts()
     processed = len(summary.outcomes) - counts["skipped"]
-    print(
+    say(
         f"processed {processed} order{'s' if processed != 1 else ''}: "
         f"{counts['ready']} ready, {counts['backordered']} backordered, {counts['held']} held"
     )
     held = [o for o in summary.outcomes if o.outcome == "held"]
     for outcome in held[:SHOWN]:
-        print(f"  held {outcome.order_number}: {outcome.reason}")
+        say(f"  held {outcome.order_number}: {outcome.reason}")
     if len(held) > SHOWN:
-        print(f"  ... and {len(held) - SHOWN} more held (see --json)")
+        say(f"  ... and {len(held) - SHOWN} more held (see --json)")
     for outcome in (o for o in summary.outcomes if o.outcome == "skipped"):
-        print(f"  skipped {outcome.order_number}: {outcome.reason}")
+        say(f"  skipped {outcome.order_number}: {outcome.reason}")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orderops.cli.options import JsonOption
-from orderops.cli.output import local_time, print_json, print_table, table
+from orderops.cli.output import local_time, print_json, print_table, say, table
 from orderops.cli.state import state
 
 app = typer.Typer(help="Products, bins and stock levels.", no_args_is_help=True)
@@ -40,7 +40,7 @@ def import_command(
     if json_out:
         print_json(summary.as_json())
         return
-    print(
+    say(
         f"products: {summary.products_added} added, {summary.products_updated} updated; "
         f"bins: {summary.bins_added} added, {summary.bins_changed} changed, "
         f"{summary.bins_unchanged} unchanged"
@@ -60,14 +60,14 @@ def _change(ctx: typer.Context, sku: str, qty: int, location: str | None, reason
         print_json(result)
         return
     if result["already_recorded"]:
-        print(
+        say(
             f"{result['sku']} in {result['location']}: delivery {result['ref']} was already "
             f"recorded on {local_time(result['recorded_at'])} by {result['recorded_by']}; "
             f"nothing added; on hand {result['on_hand']}, allocated {result['allocated']}, "
             f"available {result['available']}"
         )
         return
-    print(
+    say(
         f"{result['sku']} in {result['location']}: {result['delta']:+d}; on hand "
         f"{result['on_hand']}, allocated {result['allocated']}, available {result['available']}"
     )
@@ -129,11 +129,14 @@ def list_command(
         keys = ("sku", "name", "location", "on_hand", "allocated", "available", "reorder_point")
         print_json([{key: row[key] for key in keys} for row in rows])
         return
-    grid = table("sku", "name", "location", "on hand", "allocated", "available", "reorder at")
+    grid = table(
+        "sku", "name", "location", "on hand", "allocated", "available", "reorder at",
+        identifiers=("sku", "location"), free_text=("name",),
+    )  # fmt: skip
     for row in rows:
         grid.add_row(
             row["sku"], row["name"], row["location"], str(row["on_hand"]),
             str(row["allocated"]), str(row["available"]), str(row["reorder_point"]),
         )  # fmt: skip
     print_table(grid)
-    print(f"{len(rows)} bin{'s' if len(rows) != 1 else ''}")
+    say(f"{len(rows)} bin{'s' if len(rows) != 1 else ''}")

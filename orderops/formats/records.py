@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from orderops.domain.characters import escaped, hidden_character
 from orderops.domain.money import MoneyError, parse_amount
 from orderops.domain.order_batch import OrderBatch, map_distinct
 from orderops.domain.orders import (
@@ -69,7 +70,12 @@ MAX_CODE = 64
 
 
 def parse_code(value: str) -> str:
-    """An order number or SKU: one line of text, at most MAX_CODE characters."""
+    """An order number or SKU: one line of text, at most MAX_CODE characters, nothing
+    in it that could drive a terminal or hide (C1 controls, line separators,
+    bidirectional and zero-width characters), not even around it."""
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise FieldError(f"contains {escaped(hidden)}, an invisible or control character")
     text = parse_text(value)
     if len(text) > MAX_CODE:
         raise FieldError(f"is longer than {MAX_CODE} characters")
@@ -257,7 +263,6 @@ class FieldRule:
                 known.clear()
             known[text] = value
         return value
-
 
     def judge_all(self, texts: Sequence[str]) -> list[Any]:
         """`judge` of each text (each distinct text judged once where texts repeat).

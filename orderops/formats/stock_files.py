@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from orderops.domain.characters import escaped, hidden_character
 from orderops.domain.stock import DEFAULT_LOCATION, REQUIRED_STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
 from orderops.formats.cells import unescape_cell
@@ -26,6 +27,9 @@ _LOCATION = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9]+){0,4}")
 
 
 def parse_location(value: str) -> str:
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise FieldError(f"contains {escaped(hidden)}, an invisible or control character")
     code = value.strip().upper()
     if len(code) > 32 or not _LOCATION.fullmatch(code):
         raise FieldError("is not a bin code such as A-03-2 (zone-aisle-shelf)")

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from orderops.domain.allocation import bin_order
 from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
-from orderops.errors import Conflict, NotFound, UsageProblem
+from orderops.errors import Conflict, InvalidInput, NotFound, UsageProblem
 from orderops.services.clock import utcnow
 from orderops.store.database import Database
 from orderops.store.stock import (
@@ -178,6 +178,8 @@ def change_stock(
     again: the same quantity is reported as already recorded, another one is
     refused (Conflict) naming the earlier delivery.
     """
+    sku = _checked_sku(sku)
+    _refuse_hidden_location(location)
     ref = _checked_ref(ref)
     if ref and not relative:
         raise UsageProblem("--ref goes with stock add: a count set twice is the same count")
@@ -223,6 +225,30 @@ def _levels(
         "ref": ref or None,
         "already_recorded": False,
     }
+
+
+def _checked_sku(sku: str) -> str:
+    """The SKU as a stock file's is read; InvalidInput (exit 4) if it cannot be one:
+    too long, or holding a character that could drive a terminal or hide."""
+    from orderops.formats.records import FieldError, parse_code
+
+    try:
+        return parse_code(sku)
+    except FieldError as exc:
+        raise InvalidInput([f"SKU {sku!r} {exc}"]) from None
+
+
+def _refuse_hidden_location(location: str | None) -> None:
+    """InvalidInput (exit 4) for a --location holding an invisible or control
+    character; any other malformed bin code is a usage problem, found later."""
+    from orderops.domain.characters import escaped, hidden_character
+
+    hidden = None if location is None else hidden_character(location)
+    if hidden is not None:
+        raise InvalidInput(
+            [f"--location {location!r} contains {escaped(hidden)}, "
+             "an invisible or control character"]
+        )  # fmt: skip
 
 
 REF_LENGTH = 64
