@@ -104,10 +104,6 @@ def add_command(
     json_out: JsonOption = False,
 ) -> None:
     """Add delivered units to a bin, or take some off (stock add SKU -3)."""
-    if qty == 0:
-        from orderops.errors import UsageProblem
-
-        raise UsageProblem("QTY must not be 0")
     default = "delivery" if qty > 0 else "correction"
     _change(ctx, sku, qty, location, reason.strip() or default, relative=True,
             json_out=json_out, ref=ref)  # fmt: skip

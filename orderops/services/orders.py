@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from orderops import lifecycle
 from orderops.domain.money import from_minor
 from orderops.domain.orders import ORDER_FIELDS
 from orderops.errors import NotFound
@@ -132,6 +133,9 @@ def _act(
         if order is None:
             raise NotFound(f"no order {number}")
         at = utcnow()
+        # Asked before anything is written: a refusal is the lifecycle's, in its words.
+        lifecycle.apply(order.number, Status(order.status), action,
+                        Status(order.held_from) if order.held_from else None)  # fmt: skip
         event, freed = dict(detail), 0
         if frees:
             freed = release_allocations(connection, [order.id], actor, at, frees)[order.id]

@@ -140,7 +140,8 @@ def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessS
     summary = ProcessSummary()
     with db.bulk_run():
         named = _resolve(db, numbers) if numbers else None
-        summary.released = db.write(partial(_release_expired_holds, ids=named, actor=actor))
+        if _holds_expired(db, named):
+            summary.released = db.write(partial(_release_expired_holds, ids=named, actor=actor))
         try:
             queue, skipped = _queue(db, named)
             summary.outcomes.extend(skipped)
@@ -231,6 +232,13 @@ def _resolve(db: Database, numbers: Sequence[str]) -> list[int]:
         )
         raise NotFound(f"no order {shown}; nothing was processed")
     return [found[n] for n in unique]
+
+
+def _holds_expired(db: Database, ids: Sequence[int] | None) -> bool:
+    """Whether any hold (of `ids`, or all) has passed its until-date: only then is
+    there something to write (a run with nothing to do records nothing)."""
+    with db.transaction(write=False) as session:
+        return bool(expired_holds(session.connection(), ids, utcnow()))
 
 
 def _release_expired_holds(session: Session, ids: Sequence[int] | None, actor: str) -> list[str]:

@@ -32,12 +32,12 @@ from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
 from orderops.lifecycle import Action, Status
 from orderops.services.clock import utcnow
+from orderops.store.bulk import insert_orders
 from orderops.store.database import Database
 from orderops.store.orders import (
     LINE_COLUMNS,
     KnownOrder,
     add_lines,
-    add_orders,
     begin_receiving,
     known_orders,
     replace_content,
@@ -422,7 +422,7 @@ def _insert(
     count = len(indexes)
     columns, exponents = _order_columns(batch, indexes, now)
     same = {**received_status(), "received_at": now, "updated_at": now}
-    ids = add_orders(connection, columns, count, same)
+    ids = insert_orders(connection, columns, count, same)
     line_columns, lines = _line_columns(batch, indexes, ids, exponents)
     add_lines(connection, line_columns, lines)
     record_received(connection, ids, _pick(batch.sources, indexes, len(batch)), actor, now)

@@ -183,6 +183,8 @@ def change_stock(
     ref = _checked_ref(ref)
     if ref and not relative:
         raise UsageProblem("--ref goes with stock add: a count set twice is the same count")
+    if relative and qty == 0:
+        raise UsageProblem("QTY must not be 0")  # nothing to add: and a --ref would not hold
 
     def work(session: Session) -> dict[str, Any]:
         connection = session.connection()

@@ -148,7 +148,9 @@ class Database:
         if not self.reads_before_locking:
             raise ValueError(f"{self.dialect} locks rows as it reads them: use write()")
         with self.transaction(write=False) as session:
-            return work(session)
+            result = work(session)
+        self.commits += 1
+        return result
 
     def close(self) -> None:
         self.engine.dispose()

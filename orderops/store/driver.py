@@ -71,6 +71,19 @@ def each_batch(
         yield connection.exec_driver_sql(driver_sql(connection, statement), (*params, *batch))
 
 
+def batches(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`values` in batches of at most BATCH, for statements with one bound value each."""
+    for start in range(0, len(values), BATCH):
+        yield values[start : start + BATCH]
+
+
+def run_in_batches(
+    connection: Connection, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+) -> int:
+    """Run `sql` over the batches of `values` (as in `each_batch`); the rows it changed."""
+    return sum(result.rowcount for result in each_batch(connection, sql, values, params))
+
+
 def rows_in(
     connection: Connection, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
 ) -> list[tuple[Any, ...]]:

@@ -13,4 +13,4 @@ def serialize_receiving(connection: Connection) -> None:
     PostgreSQL two runs of the same file would both find its orders new and the
     second fail on the unique order number, instead of skipping them."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text(f"SELECT pg_advisory_xact_lock({_RECEIVING})"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RECEIVING})

@@ -17,9 +17,10 @@ from sqlmodel import select as orm_select
 from orderops.domain.allocation import LineRequest
 from orderops.domain.orders import ORDER_FIELDS
 from orderops.lifecycle import Status
-from orderops.store.bulk import insert_columns, insert_orders, insert_rows
+from orderops.store.bulk import insert_columns, insert_rows
 from orderops.store.driver import (
     all_rows,
+    batches,
     bind_value,
     by_id_only,
     for_update,
@@ -116,14 +117,9 @@ def expired_holds(
     if ids is None:
         rows = list(connection.execute(query))
     else:
-        rows = [row for batch in _batches(ids) for row in connection.execute(
+        rows = [row for batch in batches(ids) for row in connection.execute(
             query.where(ORDERS.c.id.in_(batch)))]  # fmt: skip
     return [(OrderToMove(*row[:4]), row.hold_until) for row in rows]
-
-
-def _batches(values: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class Queued(NamedTuple):
@@ -150,7 +146,7 @@ def named_queue(connection: Connection, ids: Sequence[int]) -> list[Queued]:
         ORDERS.c.id, ORDERS.c.order_number, ORDERS.c.status, ORDERS.c.priority,
         ORDERS.c.ship_by, ORDERS.c.placed_at,
     )  # fmt: skip
-    rows = [row for batch in _batches(ids) for row in connection.execute(
+    rows = [row for batch in batches(ids) for row in connection.execute(
         query.where(ORDERS.c.id.in_(batch)))]  # fmt: skip
     rows.sort(key=_first_first)
     return [Queued(row.id, row.order_number, row.status) for row in rows]
@@ -277,7 +273,7 @@ def stored_placed_at(connection: Connection, ids: Sequence[int]) -> dict[int, da
     query = select(ORDERS.c.id, ORDERS.c.placed_at)
     return {
         order_id: placed_at
-        for batch in _batches(ids)
+        for batch in batches(ids)
         for order_id, placed_at in connection.execute(query.where(ORDERS.c.id.in_(batch)))
     }
 
@@ -299,14 +295,6 @@ def stored_lines(connection: Connection, order_id: int) -> list[tuple[Any, ...]]
 
 
 Columns = Mapping[str, Iterable[Any]]
-
-
-def add_orders(
-    connection: Connection, columns: Columns, count: int, same: Mapping[str, Any]
-) -> list[int]:
-    """Insert `count` orders given column by column, with the values `same` in
-    every one; their new ids, in order."""
-    return insert_orders(connection, columns, count, same)
 
 
 def add_lines(connection: Connection, columns: Columns, count: int) -> None:

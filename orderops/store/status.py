@@ -152,7 +152,8 @@ class _DetailTexts:
 
     def text(self, detail: dict[str, Any]) -> str:
         try:
-            key = tuple(detail.items())
+            # Keyed by each value's type too: 1, True and 1.0 are equal but written apart.
+            key = tuple((name, type(value), value) for name, value in detail.items())
             found = self.known.get(key)
         except TypeError:  # an unhashable value (a list): written each time
             return detail_json(detail)

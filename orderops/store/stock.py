@@ -24,16 +24,26 @@ def product_exists(connection: Connection, sku: str) -> bool:
     return connection.execute(query).first() is not None
 
 
+def lock_bins(connection: Connection, skus: Sequence[str]) -> dict[tuple[str, str], int]:
+    """The id of every bin of `skus`, locked for this transaction in id order, as
+    every writer of stock locks them (so that two never wait on each other in a
+    circle): the ids are found first, then locked in id order batch by batch, so
+    the whole is in id order however many SKUs. (SQLite's write transaction
+    already holds the whole database.)"""
+    found = rows_in(connection, "SELECT id, sku, location FROM stock WHERE sku IN ({values})", skus)
+    locking = for_update(connection)
+    if locking:
+        ids = sorted(bin_id for bin_id, _, _ in found)
+        lock = f"SELECT id FROM stock WHERE id IN ({{values}}) ORDER BY id{locking}"
+        rows_in(connection, lock, ids)
+    return {(sku, location): bin_id for bin_id, sku, location in found}
+
+
 def availability(connection: Connection, skus: Sequence[str]) -> Availability:
-    """Units available (on hand minus allocated) per SKU and bin; the bins locked in
-    id order on PostgreSQL (as `stock_moves.lock_bins` locks them)."""
-    sql = (
-        "SELECT sku, location, on_hand - allocated FROM stock WHERE sku IN ({values}) "
-        f"ORDER BY id{for_update(connection)}"
-    )
+    """Units available (on hand minus allocated) per SKU and bin; the bins locked."""
     available: Availability = {}
-    for sku, location, units in rows_in(connection, sql, skus):
-        available.setdefault(sku, {})[location] = units
+    for (sku, location), levels in bin_levels(connection, skus).items():
+        available.setdefault(sku, {})[location] = levels.on_hand - levels.allocated
     return available
 
 
@@ -43,14 +53,13 @@ class BinLevels(NamedTuple):
 
 
 def bin_levels(connection: Connection, skus: Sequence[str]) -> dict[tuple[str, str], BinLevels]:
-    """Each bin of `skus` with its levels, locked in id order for this transaction."""
-    sql = (
-        "SELECT sku, location, on_hand, allocated FROM stock WHERE sku IN ({values}) "
-        f"ORDER BY id{for_update(connection)}"
-    )
-    rows = rows_in(connection, sql, skus)
-    return {(sku, location): BinLevels(on_hand, allocated) for sku, location, on_hand, allocated
-            in rows}  # fmt: skip
+    """Each bin of `skus` with its levels, locked (`lock_bins`), in id order."""
+    ids = sorted(lock_bins(connection, skus).values())
+    sql = "SELECT sku, location, on_hand, allocated FROM stock WHERE id IN ({values}) ORDER BY id"
+    return {
+        (sku, location): BinLevels(on_hand, allocated)
+        for sku, location, on_hand, allocated in rows_in(connection, sql, ids)
+    }
 
 
 def locations_of(connection: Connection, sku: str) -> list[str]:

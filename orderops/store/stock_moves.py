@@ -22,17 +22,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from orderops.errors import Conflict
 from orderops.store.driver import (
     bind_value,
     driver_sql,
-    each_batch,
-    for_update,
     insert_many,
     rows_in,
+    run_in_batches,
 )
+from orderops.store.stock import lock_bins
 from orderops.store.tables import STOCK_MOVEMENTS
 
 BinKey = tuple[str, str]  # (sku, location)
@@ -147,15 +147,6 @@ def _insert_movements(
     insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, rows, same)
 
 
-def lock_bins(connection: Connection, skus: Sequence[str]) -> dict[BinKey, int]:
-    """The id of every bin of `skus`, locked in id order for this transaction."""
-    sql = (
-        "SELECT id, sku, location FROM stock WHERE sku IN ({values}) "
-        f"ORDER BY id{for_update(connection)}"
-    )
-    return {(sku, location): bin_id for bin_id, sku, location in rows_in(connection, sql, skus)}
-
-
 class RecordedMove(NamedTuple):
     """A movement recorded earlier under a reference (a delivery note)."""
 
@@ -173,8 +164,6 @@ def recorded_move(connection: Connection, ref: str, sku: str, location: str) -> 
     seen here, or not begun (PostgreSQL reads what was committed before each
     statement; SQLite's write transaction holds the whole database).
     """
-    from sqlalchemy import select
-
     lock_bins(connection, [sku])
     table = STOCK_MOVEMENTS
     found = connection.execute(
@@ -224,9 +213,7 @@ def release_allocations(
         for order_id, sku, location, qty in reserved
     ]
     move_stock(connection, moves, actor, at)
-    for _ in each_batch(connection, "DELETE FROM allocations WHERE order_id IN ({values})",
-                        order_ids):  # fmt: skip
-        pass
+    run_in_batches(connection, "DELETE FROM allocations WHERE order_id IN ({values})", order_ids)
     freed: dict[int, int] = dict.fromkeys(order_ids, 0)
     for move in moves:
         assert move.order_id is not None
