@@ -475,17 +475,21 @@ def test_a_database_from_before_delivery_notes_is_upgraded_with_its_movements(
     assert _on_hand(rows) == 15
 
 
+def _process_into_a_full_stdout(db_url: str) -> subprocess.CompletedProcess[bytes]:
+    with open("/dev/full", "wb") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "orderops", "process"],
+            stdout=full, stderr=subprocess.PIPE, env={**os.environ, "ORDEROPS_DB": db_url},
+            timeout=60,
+        )  # fmt: skip
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_process_with_nothing_to_do_records_nothing_so_a_full_stdout_is_an_error(
     db_url: str, stocked: str
 ) -> None:
     """Nothing was processed and no hold had expired: no "was recorded" warning."""
-    with open("/dev/full", "wb") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "orderops", "process"],
-            stdout=full, stderr=subprocess.PIPE, env={**os.environ, "ORDEROPS_DB": db_url},
-            timeout=60,
-        )  # fmt: skip
+    result = _process_into_a_full_stdout(db_url)
     assert result.returncode == 8
     assert result.stderr == b"error: the output could not be written: No space left on device\n"
 
@@ -496,12 +500,7 @@ def test_process_that_allocated_into_a_full_stdout_says_it_was_recorded(
 ) -> None:
     source = generic_csv(tmp_path / "orders.csv", "P", 3)
     assert run_orderops("receive", str(source), db=db_url).returncode == 0
-    with open("/dev/full", "wb") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "orderops", "process"],
-            stdout=full, stderr=subprocess.PIPE, env={**os.environ, "ORDEROPS_DB": db_url},
-            timeout=60,
-        )  # fmt: skip
+    result = _process_into_a_full_stdout(db_url)
     assert result.returncode == 8
     assert result.stderr.startswith(b"warning: orderops process was recorded")
     assert rows("SELECT COUNT(*) FROM orders WHERE status = 'received'") == [(0,)]

@@ -379,12 +379,17 @@ def test_stock_taken_between_reading_and_allocating_refuses_the_run_and_keeps_no
     with before_statement(_allocates_stock, taken_meanwhile) as seen:
         result = cli("process")
     assert seen, "process allocated without an UPDATE of stock"
+    _assert_refused_whole(result, rows)
+    assert rows("SELECT count(*) FROM order_events") == [(2,)]
+
+
+def _assert_refused_whole(result: Any, rows: Rows) -> None:
+    """Exit 5 in one line, and the two received orders and their 5 units as they were."""
     assert result.exit_code == 5, result.output
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
     assert statuses(rows) == {"1": "received", "2": "received"}
     assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
     assert rows("SELECT count(*) FROM allocations") == [(0,)]
-    assert rows("SELECT count(*) FROM order_events") == [(2,)]
 
 
 def test_an_order_moved_by_another_process_meanwhile_is_a_conflict_not_overwritten(
@@ -398,11 +403,7 @@ def test_an_order_moved_by_another_process_meanwhile_is_a_conflict_not_overwritt
     with before_statement(moves_orders, cancelled_meanwhile) as seen:
         result = cli("process")
     assert seen, "process changed no status with an UPDATE of orders"
-    assert result.exit_code == 5, result.output
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
-    assert statuses(rows) == {"1": "received", "2": "received"}
-    assert rows("SELECT on_hand, allocated FROM stock") == [(5, 0)]
-    assert rows("SELECT count(*) FROM allocations") == [(0,)]
+    _assert_refused_whole(result, rows)
 
 
 def test_a_recount_by_another_terminal_while_process_runs_never_oversells(
