@@ -52,7 +52,7 @@ def orders(
         raise UsageProblem(f"--format must be csv or yaml, not {format!r}")
     start = parse_bound(since, option="--since", end_of_day=False)
     end = parse_bound(until, option="--until", end_of_day=True)
-    database = state(ctx).database(create=False)
+    database = state(ctx).database(write=False)
     with _output(output) as out:
         export_orders(database, out, format, status or [], start, end)
 
@@ -114,6 +114,6 @@ def stock_command(
     """Export products and bin counts, as `stock import` reads them back."""
     from orderops.services.exporting import export_stock
 
-    database = state(ctx).database(create=False)
+    database = state(ctx).database(write=False)
     with _output(output) as out:
         export_stock(database, out, format.value)
