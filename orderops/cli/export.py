@@ -68,7 +68,12 @@ class StockFormat(StrEnum):
 def stock_command(
     ctx: typer.Context,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write, replaced whole when done; '-' is standard output.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, replaced whole when done; '-' is standard output.",
+        ),
     ] = "-",
     format: Annotated[StockFormat, typer.Option("--format", help="csv or yaml.")] = (
         StockFormat.CSV

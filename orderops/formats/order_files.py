@@ -204,9 +204,8 @@ class Rejects:
     def __init__(self, path: str) -> None:
         self.path = path
         self._output = OutputFile(path, option="--rejects")
-        self._out: TextIO = io.TextIOWrapper(
-            tempfile.TemporaryFile(), encoding="utf-8", newline=""  # noqa: SIM115
-        )
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by keep or discard
+        self._out: TextIO = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         self._kind: tuple[str, tuple[str, ...]] | None = None
         self._csv: RejectsWriter | None = None
         self.count = 0

@@ -28,7 +28,7 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 from orderops.errors import OutputLost, UsageProblem
 
@@ -64,6 +64,12 @@ class OutputFile:
         """Whether bytes reach the target as they are written (stdout, devices, FIFOs)."""
         return self.kind != "replace"
 
+    @overload
+    def open(self, *, binary: Literal[False] = False, encoding: str = "utf-8") -> TextIO: ...
+    @overload
+    def open(self, *, binary: Literal[True], encoding: str = "utf-8") -> BinaryIO: ...
+    @overload
+    def open(self, *, binary: bool, encoding: str = "utf-8") -> IO[Any]: ...
     def open(self, *, binary: bool = False, encoding: str = "utf-8") -> IO[Any]:
         """The stream to write to: text (UTF-8, line endings as written) or binary."""
         if self.kind == "stdout":
@@ -116,7 +122,7 @@ class OutputFile:
             with suppress(OSError):
                 temp.unlink()
 
-    def __enter__(self) -> IO[Any]:
+    def __enter__(self) -> TextIO:
         return self.open()
 
     def __exit__(
@@ -134,12 +140,11 @@ class OutputFile:
 
     def lost(self, exc: OSError) -> OutputLost:
         """OutputLost for a failure to write this output (exit 8)."""
-        where = "standard output" if self.kind == "stdout" else f"the {self.option} file {self.path}"
         why = exc.strerror or str(exc)
         if self.kind == "stdout":
             _drop_pending_stdout()
         return OutputLost(
-            f"{where} could not be written: {why}",
+            why if self.kind == "stdout" else f"{self.option} {self.path}: {why}",
             broken_pipe=self.kind == "stdout" and isinstance(exc, BrokenPipeError),
         )
 

@@ -61,7 +61,7 @@ def database_url(db: str | None) -> str:
 def prepare_default_folder(url: str) -> None:
     """Make the folder of the default database file, for a command that may create
     it; DatabaseError naming --db/ORDEROPS_DB if that cannot be done."""
-    if url != f"sqlite:///{default_path()}":
+    if url != _default_url():
         return
     folder = default_path().parent
     try:
@@ -83,10 +83,18 @@ def refuse_if_missing(url: str) -> None:
     parsed = make_url(url)
     file = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not Path(file).exists():
+        elsewhere = f", or {NAME_ANOTHER}" if url == _default_url() else ""
         raise NotFound(
             f"no database at {parsed.database}; `orderops receive` creates it "
-            "(or `orderops db upgrade`)"
+            f"(or `orderops db upgrade`){elsewhere}"
         )
+
+
+def _default_url() -> str | None:
+    try:
+        return f"sqlite:///{default_path()}"
+    except DatabaseError:
+        return None
 
 
 def busy_seconds() -> float:
@@ -204,7 +212,9 @@ def _sqlite_engine(url: str | URL, *, query_only: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        # A read-only engine cannot take the write lock: its transactions are deferred.
+        default = "DEFERRED" if query_only else "IMMEDIATE"
+        mode = connection.get_execution_options().get(BEGIN_MODE, default)
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
