@@ -38,7 +38,8 @@ def orders(
         typer.Option(
             "-o",
             "--output",
-            help="Write to this file (default: standard output).",
+            help="Write to this file, replaced whole when done; a device or FIFO is "
+            "written in place (default: standard output).",
             show_default=False,
         ),
     ] = None,
@@ -52,48 +53,10 @@ def orders(
         raise UsageProblem(f"--format must be csv or yaml, not {format!r}")
     start = parse_bound(since, option="--since", end_of_day=False)
     end = parse_bound(until, option="--until", end_of_day=True)
-    database = state(ctx).database(create=False)
-    with _output(output) as out:
-        export_orders(database, out, format, status or [], start, end)
-
-
-class _output:
-    """Standard output, or a file that appears whole only when the export succeeded."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.temp = None
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        import io
-        import sys
-
-        if self.path is None or self.path == "-":
-            self.stream = io.TextIOWrapper(
-                sys.stdout.buffer, encoding="utf-8", newline="", write_through=True
-            )
-            return self.stream
-        import tempfile
-        from pathlib import Path
-
-        target = Path(self.path)
-        if not target.resolve().parent.is_dir():
-            raise UsageProblem(f"-o: no such folder: {target.resolve().parent}")
-        handle, temp = tempfile.mkstemp(dir=target.resolve().parent, prefix=".export-")
-        self.temp = Path(temp)
-        self.stream = open(handle, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        return self.stream
-
-    def __exit__(self, kind, value, traceback) -> None:  # type: ignore[no-untyped-def]
-        if self.temp is None:
-            self.stream.flush()
-            self.stream.detach()
-            return
-        self.stream.close()
-        if kind is None:
-            self.temp.replace(self.path)
-        else:
-            self.temp.unlink(missing_ok=True)
+    app_state = state(ctx)
+    export_orders(
+        lambda: app_state.database(write=False), output or "-", format, status or [], start, end
+    )
 
 
 class StockFormat(StrEnum):
@@ -105,7 +68,12 @@ class StockFormat(StrEnum):
 def stock_command(
     ctx: typer.Context,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write; '-' is standard output.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, replaced whole when done; '-' is standard output.",
+        ),
     ] = "-",
     format: Annotated[StockFormat, typer.Option("--format", help="csv or yaml.")] = (
         StockFormat.CSV
@@ -114,6 +82,5 @@ def stock_command(
     """Export products and bin counts, as `stock import` reads them back."""
     from orderops.services.exporting import export_stock
 
-    database = state(ctx).database(create=False)
-    with _output(output) as out:
-        export_stock(database, out, format.value)
+    app_state = state(ctx)
+    export_stock(lambda: app_state.database(write=False), output, format.value)

@@ -288,7 +288,7 @@ def track(
     """Show one order and its timeline."""
     from orderops.services.orders import track_order
 
-    view = track_order(state(ctx).database(create=False), key)
+    view = track_order(state(ctx).database(write=False), key)
     if json_out:
         print_json(view)
         return
@@ -372,7 +372,7 @@ def list_command(
     """List orders, oldest first."""
     from orderops.services.orders import list_orders
 
-    rows = list_orders(state(ctx).database(create=False), status or [])
+    rows = list_orders(state(ctx).database(write=False), status or [])
     if json_out:
         print_json(rows)
         return

@@ -27,16 +27,18 @@ class AppState:
         not be reported as if nothing had been done)."""
         return self._commits > 0 or (self._database is not None and self._database.commits > 0)
 
-    def database(self, *, create: bool = True) -> Database:
-        """The database, opened (and its schema brought up to date) on first use.
+    def database(self, *, write: bool = True) -> Database:
+        """The database, opened (and for a command that writes, created or its
+        schema brought up to date) on first use.
 
-        Commands that only read pass create=False: a mistyped path is then an
-        error rather than a new, empty database.
+        Commands that only read pass write=False: the database is then opened
+        read-only, and a mistyped path, an empty file or an old schema is an
+        error rather than a new or upgraded database.
         """
         if self._database is None:
             from orderops.services.database import open_database
 
-            self._database = open_database(self.db, create=create)
+            self._database = open_database(self.db, write=write)
         return self._database
 
     def close(self) -> None:

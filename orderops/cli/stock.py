@@ -120,7 +120,7 @@ def list_command(
     """Stock per SKU and bin: on hand, allocated, available."""
     from orderops.services.stock import list_stock
 
-    rows = list_stock(state(ctx).database(create=False), low=low)
+    rows = list_stock(state(ctx).database(write=False), low=low)
     if json_out:
         keys = ("sku", "name", "location", "on_hand", "allocated", "available", "reorder_point")
         print_json([{key: row[key] for key in keys} for row in rows])

@@ -24,6 +24,7 @@ from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, OrderRecord
 from orderops.formats.cells import escape_cell, unescape_cell
 from orderops.formats.generic_columns import ColumnReader
+from orderops.formats.headers import header_problems
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawLine, RawOrder, ReadBatch, ReadOrder, judge_order
 
@@ -213,14 +214,13 @@ Placed = list[tuple[Column, tuple[int, ...]]]
 
 
 def _positions(header: list[str], name: str) -> tuple[dict[str, int], list[Problem]]:
-    """Each column name's first position; a problem for each name given twice."""
-    problems: list[Problem] = []
+    """Each named column's position, and the header's problems (`header_problems`:
+    a name given twice, a column without a name)."""
     positions: dict[str, int] = {}
     for index, column in enumerate(header):
-        if column in positions:
-            problems.append(Problem(name, 1, column, None, "appears twice in the header"))
-        positions.setdefault(column, index)
-    return positions, problems
+        if column:
+            positions.setdefault(column, index)
+    return positions, header_problems(name, header)
 
 
 def _unknown_columns(header: list[str], name: str) -> list[Problem]:

@@ -28,6 +28,7 @@ from orderops.formats.csv_orders import (
     read_csv_orders,
     read_header,
 )
+from orderops.formats.output_file import OutputFile
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, build_order, judge_order
 from orderops.formats.sources import STDIN, display_name
@@ -192,18 +193,19 @@ def _refuse(problems: list[Problem]) -> None:
 class Rejects:
     """Refused orders, written in their input's own format, to a file made final at the end.
 
-    Rows go to a temporary file beside the target; `keep` moves it into
-    place, so a failed run never leaves a half-written rejects file.
+    Rows are kept in an anonymous temporary file while the run goes on; `keep`
+    writes them out through `OutputFile` (a regular file replaced whole, a
+    device or FIFO written in place) only once the run has succeeded, so a
+    failed run writes nothing, and a slow FIFO reader never holds up the
+    transaction. The path is checked at once (a directory or a missing folder
+    is a UsageProblem).
     """
 
     def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        folder = self.path.resolve().parent
-        if not folder.is_dir():
-            raise UsageProblem(f"--rejects: no such folder: {folder}")
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=".rejects-", suffix=".tmp")
-        self._temp = Path(temp)
-        self._out: TextIO = open(handle, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self.path = path
+        self._output = OutputFile(path, option="--rejects")
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by keep or discard
+        self._out: TextIO = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         self._kind: tuple[str, tuple[str, ...]] | None = None
         self._csv: RejectsWriter | None = None
         self.count = 0
@@ -226,14 +228,24 @@ class Rejects:
             self._out.write(_yaml_item(read.raw))
 
     def keep(self) -> None:
-        self._out.close()
-        if self._kind is None:
-            self._temp.write_text("", encoding="utf-8")
-        self._temp.replace(self.path)
+        """Write the rejects out (OutputLost if that fails; nothing is left half-written)."""
+        try:
+            self._out.flush()
+            spool = self._out.buffer
+            spool.seek(0)
+            target = self._output.open(binary=True)
+            try:
+                shutil.copyfileobj(spool, target)
+            except OSError as exc:
+                self._output.discard()
+                raise self._output.lost(exc) from exc
+            self._output.finish()
+        finally:
+            self._out.close()
 
     def discard(self) -> None:
+        self._output.discard()
         self._out.close()
-        self._temp.unlink(missing_ok=True)
 
 
 def _yaml_item(raw: RawOrder) -> str:

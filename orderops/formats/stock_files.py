@@ -17,6 +17,7 @@ from orderops.domain.characters import escaped, hidden_character
 from orderops.domain.stock import DEFAULT_LOCATION, REQUIRED_STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
 from orderops.formats.cells import unescape_cell
+from orderops.formats.headers import header_problems
 from orderops.formats.problems import Problem
 from orderops.formats.records import FieldError, parse_code, parse_int, parse_text
 from orderops.formats.sources import read_text
@@ -173,6 +174,9 @@ def _read_csv(name: str, text: str) -> tuple[StockRows, list[Problem]]:
     if header is None:
         return [], [Problem(name, None, None, None, "holds no stock rows")]
     columns = [c.strip().lower() for c in header]
+    problems = header_problems(name, columns)
+    if problems:
+        return [], problems
     problems = [
         Problem(name, 1, column, None, "is a required column and is missing")
         for column in REQUIRED_STOCK_COLUMNS
@@ -202,7 +206,9 @@ def _csv_rows(name: str, reader: Any, columns: list[str]) -> tuple[StockRows, li
                         f"has {len(cells)} cells but the header names {len(columns)} columns")
             )  # fmt: skip
             continue
-        rows.append((name, line, dict(zip(columns, cells, strict=False))))
+        fields = dict(zip(columns, cells, strict=False))
+        fields.pop("", None)  # unnamed columns at the end (trailing commas) are ignored
+        rows.append((name, line, fields))
     return rows, problems
 
 

@@ -19,11 +19,15 @@ __all__ = [
 ]
 
 
-def open_database(location: str | None, *, create: bool = True) -> Database:
-    """The database at `location` (a path or URL; None: the default), its schema
-    brought up to date. With create=False a missing database is an error (exit 3)
-    rather than a new, empty one: for commands that only read."""
-    return Database(location, create=create)
+def open_database(location: str | None, *, write: bool = True) -> Database:
+    """The database at `location` (a path or URL; None: the default).
+
+    For a command that writes, it is created if need be and its schema brought
+    up to date. For one that only reads (write=False) it is opened read-only
+    and never created or upgraded: a missing or empty database is not found
+    (exit 3), another program's or one of an older or newer schema is a
+    DatabaseError (exit 6) saying what to do."""
+    return Database(location, read_only=not write)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class DatabaseStatus:
 
 def database_status(location: str | None) -> DatabaseStatus:
     """The state of an existing database, read without migrating it (exit 3 if missing)."""
-    database = Database(location, migrate=False, create=False)
+    database = Database(location, migrate=False, read_only=True)
     try:
         with translated_errors(database.url):
             current = schema_state(database.engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from orderops.domain.money import from_minor
 from orderops.domain.orders import ORDER_FIELDS, LineRecord, OrderRecord
 from orderops.formats.csv_orders import write_generic_csv
+from orderops.formats.output_file import STDOUT, OutputFile
 from orderops.formats.records import currency_exponent
 from orderops.formats.yaml_orders import write_yaml_orders
 from orderops.lifecycle import Status
@@ -20,7 +21,32 @@ from orderops.store.orders import export_rows
 EXPORT_FORMATS = ("csv", "yaml")
 
 
+OpenDatabase = Callable[[], Database]
+
+
 def export_orders(
+    open_db: OpenDatabase,
+    output: str = STDOUT,
+    format: str = "csv",
+    statuses: Sequence[Status] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write the chosen orders to the file `output` ('-': standard output), oldest
+    placed first; how many were written.
+
+    `since` is inclusive and `until` exclusive, both on placed_at (UTC).
+    The rows are streamed, so an export of any size runs in flat memory. The
+    output path is checked before the database is opened; the file appears
+    whole or not at all (see `formats.output_file`).
+    """
+    target = OutputFile(output)
+    db = open_db()
+    with target as out:
+        return write_orders(db, out, format, statuses, since, until)
+
+
+def write_orders(
     db: Database,
     out: TextIO,
     format: str = "csv",
@@ -28,11 +54,7 @@ def export_orders(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> int:
-    """Write the chosen orders to `out`, oldest placed first; how many were written.
-
-    `since` is inclusive and `until` exclusive, both on placed_at (UTC).
-    The rows are streamed, so an export of any size runs in flat memory.
-    """
+    """Write the chosen orders to the stream `out` (see `export_orders`)."""
     write = write_yaml_orders if format == "yaml" else write_generic_csv
     chosen = [status.value for status in statuses]
     with db.transaction(write=False) as session:
@@ -60,12 +82,14 @@ def _record(row: Row[Any], lines: list[LineRecord]) -> OrderRecord:
     return OrderRecord(**values, lines=tuple(lines))
 
 
-def export_stock(db: Database, out: TextIO, format: str = "csv") -> int:
-    """Write products and bin counts to `out` as `stock import` reads them back
-    (csv or yaml); how many bins were written."""
+def export_stock(open_db: OpenDatabase, output: str = STDOUT, format: str = "csv") -> int:
+    """Write products and bin counts to the file `output` ('-': standard output) as
+    `stock import` reads them back (csv or yaml); how many bins were written."""
     from orderops.formats.stock_export import write_stock
     from orderops.services.stock import list_stock
 
-    rows = list_stock(db)
-    write_stock(rows, out, format)
+    target = OutputFile(output)
+    rows = list_stock(open_db())
+    with target as out:
+        write_stock(rows, out, format)
     return len(rows)

@@ -20,6 +20,7 @@ from orderops.store.engine import (
     busy_seconds,
     database_url,
     make_engine,
+    prepare_default_folder,
     refuse_if_missing,
     use_wal,
 )
@@ -28,23 +29,57 @@ T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, db: str | None = None, *, migrate: bool = True, create: bool = True) -> None:
+    """One database, opened for a command.
+
+    By default it may be created and its schema is brought up to date (for
+    commands that write). `read_only` is for commands that only read: a
+    missing file is NotFound, the file is opened read-only (see
+    `engine.make_engine`), and the schema must already be this orderops' own
+    (`schema.refuse_unless_readable`): nothing is created or upgraded. With
+    migrate=False the schema is left as it is, whatever it is (`db status`,
+    `db upgrade`).
+    """
+
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        migrate: bool = True,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.url = database_url(db)
-        if not create:
+        if read_only or not create:
             refuse_if_missing(self.url)
-        self.engine: Engine = make_engine(self.url)
+        else:
+            prepare_default_folder(self.url)
+        with translated_errors(self.url):
+            self.engine: Engine = make_engine(self.url, read_only=read_only)
         # Write transactions committed so far: once one has, a failure of what follows
         # (printing the result) must not be reported as if nothing had been written.
         self.commits = 0
-        if migrate:
-            try:
-                with translated_errors(self.url):
+        try:
+            with translated_errors(self.url):
+                if read_only:
+                    if migrate:
+                        schema.refuse_unless_readable(self.engine, self.where)
+                elif migrate:
                     schema.ensure_current(self.engine)
                     use_wal(self.engine)
-            except BaseException:
-                # No one gets this Database to close: close its connections here.
-                self.engine.dispose()
-                raise
+        except BaseException:
+            # No one gets this Database to close: close its connections here.
+            self.engine.dispose()
+            raise
+
+    @property
+    def where(self) -> str:
+        """The database for messages: its file, or its URL without the password."""
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            return parsed.database
+        return self.safe_url
 
     @property
     def safe_url(self) -> str:

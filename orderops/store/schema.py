@@ -119,6 +119,30 @@ def ensure_current(engine: Engine) -> None:
         upgrade(engine)
 
 
+def refuse_unless_readable(engine: Engine, where: str) -> None:
+    """For commands that only read, which never create or upgrade a schema: the
+    database must hold this orderops' schema as it is. An empty database is not
+    found (exit 3), one with other tables or an older or newer schema is a
+    DatabaseError (exit 6); none of them is touched."""
+    state = schema_state(engine)
+    refuse_if_newer(state)
+    if state.current is None:
+        with engine.connect() as connection:
+            refuse_if_foreign(connection)
+        from orderops.errors import NotFound
+
+        raise NotFound(
+            f"{where} holds no orderops database (it is empty); `orderops receive` or "
+            "`orderops db upgrade` creates one"
+        )
+    if state.pending:
+        raise DatabaseError(
+            f"the database's schema ({state.current}) is older than this orderops "
+            f"({HEAD}); run `orderops db upgrade` first (commands that only read "
+            "do not upgrade it)"
+        )
+
+
 def refuse_if_foreign(connection: Connection) -> None:
     """A database with tables but no orderops schema belongs to something else."""
     from sqlalchemy import inspect
