@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import ORDER_YAML
+from conftest import ORDER_YAML, run_orderops
 
 STOCK_CSV = "sku,name,on_hand\nMUG-WHITE,White mug,5\nTEA-EARLGREY-100,Earl Grey,5\n"
 
@@ -125,3 +125,81 @@ def test_a_quote_never_closed_in_a_stock_csv_is_refused_with_its_line(
         'reads (a quote (") opened on this row and never closed?); nothing was written\n'
     )
     assert rows("SELECT count(*) FROM stock") == [(0,)]
+
+
+def test_a_placed_time_at_the_calendars_edge_is_refused_as_bad_data(cli, rows, order_file) -> None:
+    for placed, line in (("0001-01-01", 2), ("9999-12-31T23:59:59", 2), ("0001-01-01T00:00Z", 2)):
+        path = order_file(ORDER_YAML.replace("2026-11-20T14:03:00+01:00", placed))
+        result = cli("receive", str(path))
+        assert result.exit_code == 4, result.output
+        assert result.stderr == (
+            f"error: {path}:{line}: column 'placed_at': value '{placed}': is out of the range "
+            "of dates (years 2 to 9998); nothing was written\n"
+        )
+    assert rows("SELECT count(*) FROM orders") == [(0,)]
+
+
+@pytest.mark.parametrize("until", ["0001-01-01", "9999-12-31T23:59:59-05:00", "9999-12-31"])
+def test_hold_until_the_calendars_edge_is_bad_usage(cli, rows, received, until: str) -> None:
+    result = cli("hold", received, "--reason", "check", "--until", until)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: --until '{until}' is out of the range of dates (years 2 to 9998)\n"
+    )
+    assert rows("SELECT status FROM orders") == [("received",)]
+
+
+def test_export_bounds_at_the_calendars_edges_mean_no_bound(cli, received) -> None:
+    def exported(*bounds: str) -> int:
+        result = cli("export", "orders", *bounds)
+        assert result.exit_code == 0, result.output
+        return len(result.stdout.splitlines()) - 1  # the header
+
+    assert exported("--until", "9999-12-31") == 2  # the order's two lines
+    assert exported("--since", "0001-01-01") == 2
+    assert exported("--since", "0001-01-01", "--until", "9999-12-31") == 2
+    assert exported("--since", "9999-12-31") == 0
+    assert exported("--until", "0001-01-01") == 0
+
+
+EDGE_ORDERS = "\n".join(
+    ORDER_YAML.replace('"1001"', f'"{number}"')
+    .replace("2026-11-20T14:03:00+01:00", placed)
+    .replace("order_number", "- order_number")
+    .replace("\n", "\n  ")
+    .rstrip()
+    for number, placed in (("EARLY", "0002-01-01T00:00:00Z"), ("LATE", "9998-12-31T23:59:59Z"))
+)
+
+
+@pytest.mark.parametrize(
+    "tz", ["Pacific/Kiritimati", "Etc/GMT+12", "UTC-14", "garbage", "<+25>-25", ":/nowhere"]
+)
+def test_times_at_the_calendars_edges_show_in_any_time_zone(db_path, tz: str) -> None:
+    received = run_orderops("receive", "-", db=db_path, input=EDGE_ORDERS.encode())
+    assert received.returncode == 0, received.stderr
+    env = {"TZ": tz}
+    hold = run_orderops("hold", "LATE", "--reason", "x", "--until", "9998-12-31T23:59Z",
+                        db=db_path, env=env)  # fmt: skip
+    assert hold.returncode == 0, hold.stderr
+    shown = ""
+    for args in (("list",), ("track", "EARLY"), ("track", "LATE")):
+        result = run_orderops(*args, db=db_path, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+        assert result.stderr == b""
+        shown += result.stdout.decode()
+    assert "0001-12-31" in shown or "0002-01-01" in shown
+    assert "9998-12-31" in shown or "9999-01-01" in shown
+
+
+def test_a_time_zone_no_local_time_can_be_had_in_is_bad_usage_for_a_local_time(
+    db_path,
+) -> None:
+    naive = ORDER_YAML.replace("2026-11-20T14:03:00+01:00", "2026-11-20T14:03:00")
+    result = run_orderops("receive", "-", db=db_path, input=naive.encode(), env={"TZ": "<+25>-25"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == (
+        "error: the time zone TZ='<+25>-25' has an offset of a day or more, which orderops "
+        "cannot use for local times: set TZ to a zone such as Europe/London or UTC\n"
+    )
+    assert run_orderops("list", "--json", db=db_path).stdout.strip() == b"[]"

@@ -22,8 +22,10 @@ def print_json(data: Any) -> None:
 
 
 def local_time(value: datetime | None) -> str:
-    """A stored UTC time, shown in the machine's local time."""
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time, shown in the machine's local time (in UTC where it has none)."""
+    from orderops.services.clock import local_text
+
+    return "" if value is None else local_text(value)
 
 
 def console() -> Any:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from orderops.domain.allocation import bin_order
 from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
 from orderops.errors import Conflict, NotFound, UsageProblem
-from orderops.services.clock import utcnow
+from orderops.services.clock import local_text, utcnow
 from orderops.store.database import Database
 from orderops.store.stock import (
     BinLevels,
@@ -247,7 +247,7 @@ def _refuse_other_quantity(ref: str, sku: str, where: str, earlier: RecordedMove
     """Conflict when a delivery note comes again with another quantity than recorded."""
     if earlier.on_hand == qty:
         return
-    when = earlier.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    when = local_text(earlier.at)
     raise Conflict(
         f"delivery {ref} of {sku} in {where} was already recorded on {when} by "
         f"{earlier.actor} as {earlier.on_hand:+d}, not {qty:+d}; nothing was written "
