@@ -162,7 +162,7 @@ def detect_layout(header: Sequence[str]) -> CsvLayout | None:
 def read_header(first_line: str) -> list[str]:
     """The column names of a CSV header line (stripped)."""
     try:
-        row = next(csv_reader([first_line]), [])
+        row: list[str] = next(csv_reader([first_line]), [])
     except csv.Error:
         return []
     return [name.strip() for name in row]

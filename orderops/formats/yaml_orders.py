@@ -58,7 +58,8 @@ def _first_anchor(name: str, text: str) -> Problem | None:
         else:
             continue
         why = f"{what} is not accepted: YAML anchors and aliases have no use in this file"
-        return Problem(name, event.start_mark.line + 1, None, None, why)
+        mark = event.start_mark
+        return Problem(name, mark.line + 1 if mark is not None else 1, None, None, why)
     return None
 
 
