@@ -203,3 +203,60 @@ def test_a_time_zone_no_local_time_can_be_had_in_is_bad_usage_for_a_local_time(
         "cannot use for local times: set TZ to a zone such as Europe/London or UTC\n"
     )
     assert run_orderops("list", "--json", db=db_path).stdout.strip() == b"[]"
+
+
+def _stock(cli, order_file) -> None:
+    result = cli("stock", "import", str(order_file(STOCK_CSV, ".csv")))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("set", "MUG-WHITE", "9223372036854775807"),
+         "QTY must be between 0 and 999,999,999, not 9,223,372,036,854,775,807"),
+        (("set", "MUG-WHITE", "1000000000"),
+         "QTY must be between 0 and 999,999,999, not 1,000,000,000"),
+        (("add", "MUG-WHITE", "9223372036854775807"),
+         "QTY must be between -999,999,999 and 999,999,999, not 9,223,372,036,854,775,807"),
+        (("add", "MUG-WHITE", "-1000000000"),
+         "QTY must be between -999,999,999 and 999,999,999, not -1,000,000,000"),
+    ],
+)  # fmt: skip
+def test_a_stock_quantity_past_the_bound_is_bad_usage(
+    cli, rows, order_file, args: tuple[str, ...], says: str
+) -> None:
+    _stock(cli, order_file)
+    result = cli("stock", *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {says}\n"
+    assert rows("SELECT on_hand FROM stock WHERE sku = 'MUG-WHITE'") == [(5,)]
+    assert rows("SELECT count(*) FROM stock_movements") == [(2,)]  # the import's
+
+
+def test_a_delivery_that_would_take_a_bin_past_the_bound_is_refused_as_a_conflict(
+    cli, rows, order_file
+) -> None:
+    _stock(cli, order_file)
+    assert cli("stock", "set", "MUG-WHITE", "999999999").exit_code == 0
+    result = cli("stock", "add", "MUG-WHITE", "1")
+    assert result.exit_code == 5, result.output
+    assert result.stderr == (
+        "error: cannot bring MUG-WHITE in MAIN to 1,000,000,000 on hand: a bin holds at "
+        "most 999,999,999 units; nothing was written\n"
+    )
+    assert rows("SELECT on_hand FROM stock WHERE sku = 'MUG-WHITE'") == [(999_999_999,)]
+    taken = cli("stock", "add", "MUG-WHITE", "-999999999")
+    assert taken.exit_code == 0, taken.output
+    assert rows("SELECT on_hand FROM stock WHERE sku = 'MUG-WHITE'") == [(0,)]
+
+
+def test_a_stock_file_count_past_the_bound_is_bad_data(cli, rows, order_file) -> None:
+    path = order_file("sku,on_hand\nMUG-WHITE,9223372036854775807\n", ".csv")
+    result = cli("stock", "import", str(path))
+    assert result.exit_code == 4, result.output
+    assert result.stderr == (
+        f"error: {path}:2: column 'on_hand': value '9223372036854775807': is too large: "
+        "at most 9 digits (999,999,999); nothing was written\n"
+    )
+    assert rows("SELECT count(*) FROM stock") == [(0,)]

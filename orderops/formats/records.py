@@ -161,11 +161,15 @@ def parse_day(value: str) -> date:
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_LONG_WHOLE = re.compile(r"[+-]?[0-9]{10,}")
 
 
 def parse_int(value: str) -> int:
+    """A whole number of up to nine digits (a quantity, a count, a priority)."""
     text = value.strip()
     if not _WHOLE.fullmatch(text):
+        if _LONG_WHOLE.fullmatch(text):
+            raise FieldError("is too large: at most 9 digits (999,999,999)")
         raise FieldError("is not a whole number")
     return int(text)
 
