@@ -18,7 +18,11 @@ from orderops.domain.json_values import json_default
 def print_json(data: Any) -> None:
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
+    # On a stdout that cannot write every character (PYTHONIOENCODING=ascii), JSON's own
+    # \u escapes: a backslash escape of Python's would not be JSON for U+10000 and up.
+    unicode = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf")
+    text = json.dumps(data, indent=2, ensure_ascii=not unicode, default=json_default)
+    sys.stdout.write(text + "\n")
 
 
 def local_time(value: datetime | None) -> str:
