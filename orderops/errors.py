@@ -82,6 +82,16 @@ class PartlyDone(OrderOpsError):
         self.result = result
 
 
+class Interrupted(OrderOpsError):
+    """Ctrl-C (SIGINT) stopped the command: the transaction it was in rolled back;
+    what it had committed before (a chunk of `process`) stands, and the message says so."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "interrupted; nothing more was written") -> None:
+        super().__init__(message)
+
+
 def nothing_more_written(message: str) -> str:
     """A failure's message, for after some work was committed: what it did not write
     is nothing *more*."""

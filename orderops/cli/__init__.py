@@ -16,9 +16,10 @@ import typer
 from typer.core import TyperGroup
 
 from orderops import __version__
+from orderops.cli.interrupts import interrupts_delivered
 from orderops.cli.output import guarded_stdout, say
 from orderops.cli.state import AppState
-from orderops.errors import InvalidInput, OrderOpsError, OutputLost
+from orderops.errors import Interrupted, InvalidInput, OrderOpsError, OutputLost
 
 _debug = False
 
@@ -74,6 +75,13 @@ class OrderOpsGroup(TyperGroup):
             self._lazy[cmd_name] = LazyGroup(cmd_name, *LAZY_GROUPS[cmd_name])
         return self._lazy[cmd_name]
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Typer would end with 130 and no word; the one handler says what happened.
+            raise Interrupted() from None
+
     def main(  # type: ignore[override]
         self,
         args: Any = None,
@@ -84,17 +92,19 @@ class OrderOpsGroup(TyperGroup):
     ) -> Any:
         global _debug
         _debug = os.environ.get("ORDEROPS_DEBUG", "") not in ("", "0")
+        _replace_what_cannot_be_encoded()
         app_state = AppState()
         with guarded_stdout() as stdout:
             try:
-                result = super().main(
-                    args=args,
-                    prog_name=prog_name,
-                    complete_var=complete_var,
-                    standalone_mode=False,
-                    obj=app_state,
-                    **extra,
-                )
+                with interrupts_delivered():
+                    result = super().main(
+                        args=args,
+                        prog_name=prog_name,
+                        complete_var=complete_var,
+                        standalone_mode=False,
+                        obj=app_state,
+                        **extra,
+                    )
                 code = result if isinstance(result, int) else 0
                 stdout.flush()  # a full disk shows here, not at exit
             except Exception as exc:  # noqa: BLE001 - this is the one place errors end
@@ -102,6 +112,16 @@ class OrderOpsGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _replace_what_cannot_be_encoded() -> None:
+    """A name that the terminal's encoding cannot write (a Cyrillic name with
+    PYTHONIOENCODING=ascii or latin-1) is written as a backslash escape (\\u0410),
+    not a failure of the whole command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            reconfigure(errors="backslashreplace")
 
 
 def _report(exc: Exception, app_state: AppState) -> int:

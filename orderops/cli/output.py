@@ -39,13 +39,18 @@ def print_json(data: Any) -> None:
     (C1 controls, bidirectional and invisible characters) as \\u escapes."""
     import json
 
-    dumped = json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
+    # On a stdout that cannot write every character (PYTHONIOENCODING=ascii), JSON's own
+    # \u escapes: a backslash escape of Python's would not be JSON for U+10000 and up.
+    unicode = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf")
+    dumped = json.dumps(data, indent=2, ensure_ascii=not unicode, default=json_default)
     sys.stdout.write(json_text(dumped) + "\n")
 
 
 def local_time(value: datetime | None) -> str:
-    """A stored UTC time, shown in the machine's local time."""
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time, shown in the machine's local time (in UTC where it has none)."""
+    from orderops.services.clock import local_text
+
+    return "" if value is None else local_text(value)
 
 
 def console() -> Any:

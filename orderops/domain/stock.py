@@ -7,6 +7,11 @@ from dataclasses import dataclass
 # Where a SKU's units sit when nobody said which bin.
 DEFAULT_LOCATION = "MAIN"
 
+# The most units a bin holds, and the most one `stock add` or `stock set` moves: nine
+# digits, as an order line's quantity (and well inside a 32-bit integer column), so
+# that no sum of them can overflow the database's integers.
+MAX_UNITS = 999_999_999
+
 # The columns of a stock file (import and export), in this order.
 STOCK_COLUMNS = ("sku", "name", "barcode", "location", "on_hand", "reorder_point")
 REQUIRED_STOCK_COLUMNS = ("sku", "on_hand")

@@ -22,7 +22,13 @@ from typing import Any, TextIO
 
 from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import LINE_FIELDS, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, OrderRecord
-from orderops.formats.cells import escape_cell, unescape_cell
+from orderops.formats.cells import (
+    UnreadableCsv,
+    csv_reader,
+    escape_cell,
+    unescape_cell,
+    unreadable,
+)
 from orderops.formats.generic_columns import ColumnReader
 from orderops.formats.headers import header_problems
 from orderops.formats.problems import Problem
@@ -157,7 +163,7 @@ def detect_layout(header: Sequence[str]) -> CsvLayout | None:
 def read_header(first_line: str) -> list[str]:
     """The column names of a CSV header line (stripped)."""
     try:
-        row = next(csv.reader([first_line]), [])
+        row: list[str] = next(csv_reader([first_line]), [])
     except csv.Error:
         return []
     return [name.strip() for name in row]
@@ -321,8 +327,13 @@ def read_csv_orders(
     one `ReadOrder` per order. A problem with the file as a whole (no header,
     missing columns) comes as a single fatal ReadOrder.
     """
-    reader = csv.reader(lines)
-    raw_header = next(reader, None)
+    reader = csv_reader(lines)
+    try:
+        raw_header = next(reader, None)
+    except csv.Error as exc:
+        error = unreadable(1, exc)
+        yield _fatal(name, layout, Problem(name, error.line, None, None, error.why))
+        return
     if raw_header is None:
         yield _fatal(name, layout, Problem(name, 1, None, None, "is empty: no header, no orders"))
         return
@@ -332,9 +343,14 @@ def read_csv_orders(
         yield _fatal(name, layout, *problems)
         return
     found = False
-    for read in _read_chunks(reader, name, layout, plan, header):
-        found = True
-        yield read
+    try:
+        for read in _read_chunks(reader, name, layout, plan, header):
+            found = True
+            yield read
+    except UnreadableCsv as exc:
+        # The orders before it were read, but the file cannot be trusted to be whole.
+        yield _fatal(name, layout, Problem(name, exc.line, None, None, exc.why))
+        return
     if not found:
         yield _fatal(name, layout, Problem(name, reader.line_num or 1, None, None,
                                            "holds no orders"))  # fmt: skip
@@ -366,7 +382,12 @@ def _chunks(
     one_order: tuple[int, str] = (0, "")
     while True:
         before = reader.line_num
-        block = list(islice(reader, CHUNK_ROWS))
+        block: list[list[str]] = []
+        try:
+            block.extend(islice(reader, CHUNK_ROWS))
+        except csv.Error as exc:
+            # `block` keeps the rows read before the one that failed: it starts after them.
+            raise unreadable(_line_after(block, before), exc) from None
         if not block:
             break
         rows += block
@@ -383,6 +404,16 @@ def _chunks(
         yield rows, starts
 
 
+def _line_after(block: list[list[str]], before: int) -> int:
+    """The line after the rows of `block`, which followed line `before`."""
+    return before + 1 + sum(1 + _breaks(cells) for cells in block)
+
+
+def _breaks(cells: list[str]) -> int:
+    """Line breaks (\r\n, \r or \n) inside a row's quoted cells."""
+    return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in cells)
+
+
 def _row_starts(block: list[list[str]], before: int, after: int) -> list[int]:
     """The line each row of `block` starts on; it followed line `before`, and ended on `after`."""
     if after - before == len(block):
@@ -392,7 +423,7 @@ def _row_starts(block: list[list[str]], before: int, after: int) -> list[int]:
     line = before + 1
     for cells in block:
         starts.append(line)
-        line += 1 + sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in cells)
+        line += 1 + _breaks(cells)
     return starts
 
 

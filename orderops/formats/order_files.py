@@ -10,7 +10,6 @@ import io
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from orderops.formats.csv_orders import (
 from orderops.formats.output_file import OutputFile
 from orderops.formats.problems import Problem
 from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, build_order, judge_order
-from orderops.formats.sources import STDIN, display_name
+from orderops.formats.sources import STDIN, display_name, stdin_bytes
 
 FORMATS = ("csv", "yaml", "shopify", "woocommerce")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -69,8 +68,9 @@ def _read_all(
 
 
 def _spool_stdin() -> BinaryIO:
+    source = stdin_bytes()
     copy = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _read_all
-    shutil.copyfileobj(sys.stdin.buffer, copy)
+    shutil.copyfileobj(source, copy)
     copy.seek(0)
     return copy
 
@@ -143,7 +143,7 @@ def _check_readable(path: str) -> None:
 def _open_text(path: str, stdin_copy: BinaryIO | None = None) -> Iterator[TextIO]:
     """UTF-8 text (BOM or not), line endings kept for the CSV reader."""
     if path == STDIN:
-        source = stdin_copy if stdin_copy is not None else sys.stdin.buffer
+        source = stdin_copy if stdin_copy is not None else stdin_bytes()
         wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
         try:
             yield wrapper

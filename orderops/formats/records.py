@@ -24,6 +24,7 @@ from orderops.domain.orders import (
     LineRecord,
     OrderRecord,
 )
+from orderops.errors import UsageProblem
 from orderops.formats.problems import Problem
 
 MAX_TEXT = 500
@@ -91,6 +92,12 @@ def parse_note(value: str) -> str:
     return text
 
 
+# Times are kept a year inside the calendar's edges (datetime's years 1 to 9999), so
+# that a stored time can be shown in any time zone and a day added to one.
+FIRST_YEAR, LAST_YEAR = 2, 9998
+_OUT_OF_RANGE = f"is out of the range of dates (years {FIRST_YEAR} to {LAST_YEAR})"
+
+
 def parse_timestamp(value: str) -> datetime:
     """ISO 8601 (storefront offsets written as " +0200" too). With an offset,
     the moment in UTC; without one, the naive time as written (it means the
@@ -102,14 +109,40 @@ def parse_timestamp(value: str) -> datetime:
     except ValueError:
         moment = _spaced_offset_timestamp(text)
     try:
-        return moment if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = moment if moment.tzinfo is None else moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
-        raise FieldError("is out of the range of dates") from None
+        raise FieldError(_OUT_OF_RANGE) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise FieldError(_OUT_OF_RANGE)
+    return moment
 
 
 def to_utc(moment: datetime) -> datetime:
     """A parsed time in UTC; a naive one is taken as the machine's local time."""
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except ValueError:  # only a naive time is converted through the local zone
+        raise unusable_time_zone() from None
+
+
+def to_local(moment: datetime) -> datetime:
+    """A time as the machine's local clock reads it (naive)."""
+    try:
+        return moment.astimezone().replace(tzinfo=None)
+    except ValueError:
+        raise unusable_time_zone() from None
+
+
+def unusable_time_zone() -> UsageProblem:
+    """The local zone (TZ) has an offset that Python's datetime cannot hold (a day or
+    more, such as TZ='<+25>-25'): no local time can be worked out."""
+    import os
+
+    return UsageProblem(
+        f"the time zone TZ={os.environ.get('TZ', '')!r} has an offset of a day or more, "
+        "which orderops cannot use for local times: set TZ to a zone such as "
+        "Europe/London or UTC"
+    )
 
 
 def _spaced_offset_timestamp(text: str) -> datetime:
@@ -134,11 +167,15 @@ def parse_day(value: str) -> date:
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_LONG_WHOLE = re.compile(r"[+-]?[0-9]{10,}")
 
 
 def parse_int(value: str) -> int:
+    """A whole number of up to nine digits (a quantity, a count, a priority)."""
     text = value.strip()
     if not _WHOLE.fullmatch(text):
+        if _LONG_WHOLE.fullmatch(text):
+            raise FieldError("is too large: at most 9 digits (999,999,999)")
         raise FieldError("is not a whole number")
     return int(text)
 

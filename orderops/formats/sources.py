@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from orderops.errors import InvalidInput, NotFound
 from orderops.formats.problems import Problem
@@ -15,10 +16,18 @@ def display_name(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
+def stdin_bytes() -> BinaryIO:
+    """Standard input, as bytes; NotFound when the command was started with it closed
+    (`orderops receive - <&-`), as for a file that does not exist."""
+    if sys.stdin is None:
+        raise NotFound("cannot read standard input ('-'): it is closed")
+    return sys.stdin.buffer
+
+
 def read_bytes(path: str) -> bytes:
     """The file's bytes; `-` is standard input. A missing file is NotFound."""
     if path == STDIN:
-        return sys.stdin.buffer.read()
+        return stdin_bytes().read()
     file = Path(path)
     try:
         return file.read_bytes()

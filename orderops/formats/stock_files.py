@@ -16,7 +16,7 @@ from typing import Any
 from orderops.domain.characters import escaped, hidden_character
 from orderops.domain.stock import DEFAULT_LOCATION, REQUIRED_STOCK_COLUMNS, StockRecord
 from orderops.errors import InvalidInput
-from orderops.formats.cells import unescape_cell
+from orderops.formats.cells import csv_reader, unescape_cell, unreadable
 from orderops.formats.headers import header_problems
 from orderops.formats.problems import Problem
 from orderops.formats.records import FieldError, parse_code, parse_int, parse_text
@@ -169,8 +169,12 @@ def _is_yaml(path: str, text: str) -> bool:
 
 
 def _read_csv(name: str, text: str) -> tuple[StockRows, list[Problem]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    reader = csv_reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        error = unreadable(1, exc)
+        return [], [Problem(name, error.line, None, None, error.why)]
     if header is None:
         return [], [Problem(name, None, None, None, "holds no stock rows")]
     columns = [c.strip().lower() for c in header]
@@ -196,19 +200,23 @@ def _csv_rows(name: str, reader: Any, columns: list[str]) -> tuple[StockRows, li
     rows: StockRows = []
     problems: list[Problem] = []
     start = reader.line_num + 1
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(columns):
-            problems.append(
-                Problem(name, line, None, None,
-                        f"has {len(cells)} cells but the header names {len(columns)} columns")
-            )  # fmt: skip
-            continue
-        fields = dict(zip(columns, cells, strict=False))
-        fields.pop("", None)  # unnamed columns at the end (trailing commas) are ignored
-        rows.append((name, line, fields))
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(columns):
+                problems.append(
+                    Problem(name, line, None, None,
+                            f"has {len(cells)} cells but the header names {len(columns)} columns")
+                )  # fmt: skip
+                continue
+            fields = dict(zip(columns, cells, strict=False))
+            fields.pop("", None)  # unnamed columns at the end (trailing commas) are ignored
+            rows.append((name, line, fields))
+    except csv.Error as exc:
+        error = unreadable(start, exc)
+        problems.append(Problem(name, error.line, None, None, error.why))
     return rows, problems
 
 

@@ -3,6 +3,10 @@
 Scalars are read as plain strings (no YAML type guessing), so that a postal
 code such as 01234 or an order number such as 1e3 stays exactly as written,
 and no tag can build a Python object: any explicit tag is refused.
+
+Anchors and aliases (`&name`, `*name`) are refused too, before any node is
+built: they have no use in an order or stock file, and a few kilobytes of
+aliases to aliases ("billion laughs") stand for more values than memory holds.
 """
 
 from __future__ import annotations
@@ -26,14 +30,37 @@ _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def compose(name: str, text: str) -> tuple[yaml.Node | None, list[Problem]]:
-    """The document's node tree (scalars untyped), or the syntax error as a Problem."""
+    """The document's node tree (scalars untyped), or the syntax error or the first
+    anchor or alias as a Problem."""
     try:
+        anchored = _first_anchor(name, text)
+        if anchored is not None:
+            return None, [anchored]
         return yaml.compose(text, Loader=_Loader), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return None, [Problem(name, line or 1, None, None, f"is not valid YAML: {why}")]
+
+
+def _first_anchor(name: str, text: str) -> Problem | None:
+    """The first anchor or alias of the text, as a Problem, found among the parser's
+    events (one per anchor or alias as written, however much they would expand to),
+    before any node is built."""
+    if "&" not in text and "*" not in text:
+        return None  # neither can be written without its sign: the common case, free
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            what = "an alias (*name)"
+        elif getattr(event, "anchor", None) is not None:
+            what = "an anchor (&name)"
+        else:
+            continue
+        why = f"{what} is not accepted: YAML anchors and aliases have no use in this file"
+        mark = event.start_mark
+        return Problem(name, mark.line + 1 if mark is not None else 1, None, None, why)
+    return None
 
 
 def read_yaml_orders(name: str, text: str) -> tuple[list[RawOrder], list[Problem]]:

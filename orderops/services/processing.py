@@ -56,6 +56,7 @@ from orderops.domain.allocation import Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import address_complete, hold_reasons
 from orderops.errors import (
     DatabaseBusy,
+    Interrupted,
     NotFound,
     OrderOpsError,
     PartlyDone,
@@ -151,6 +152,11 @@ def process_orders(db: Database, numbers: Sequence[str], actor: str) -> ProcessS
             if summary.released or summary.processed:
                 summary.not_processed = summary.queued - summary.processed
                 raise PartlyDone(_partly_done(summary, exc), summary) from exc
+            raise
+        except KeyboardInterrupt:
+            if summary.released or summary.processed:
+                # Ctrl-C keeps its own exit code (130), saying what was committed.
+                raise Interrupted(_partly_done(summary, Interrupted())) from None
             raise
     return summary
 

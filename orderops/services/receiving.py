@@ -29,7 +29,14 @@ from orderops.domain.order_batch import OrderBatch
 from orderops.domain.orders import ORDER_FIELDS, OrderRecord
 from orderops.errors import Conflict, InvalidInput, TransitionRefused
 from orderops.formats.problems import Problem
-from orderops.formats.records import RawOrder, ReadBatch, ReadOrder, currency_exponent, to_utc
+from orderops.formats.records import (
+    RawOrder,
+    ReadBatch,
+    ReadOrder,
+    currency_exponent,
+    to_local,
+    to_utc,
+)
 from orderops.lifecycle import Action, Status
 from orderops.services.clock import utcnow
 from orderops.store.bulk import insert_orders
@@ -188,7 +195,7 @@ def _same_but_placed_at(record: OrderRecord, found: KnownOrder, placed_at: datet
     (local)."""
     if record.placed_at is None or to_utc(record.placed_at) != placed_at:
         return False
-    local = placed_at.astimezone().replace(tzinfo=None)
+    local = to_local(placed_at)
     return found.fingerprint in (
         replace(record, placed_at=None).fingerprint,
         replace(record, placed_at=local).fingerprint,

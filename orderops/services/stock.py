@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from orderops.domain.allocation import bin_order
-from orderops.domain.stock import DEFAULT_LOCATION, StockRecord
+from orderops.domain.stock import DEFAULT_LOCATION, MAX_UNITS, StockRecord
 from orderops.errors import Conflict, InvalidInput, NotFound, UsageProblem
-from orderops.services.clock import utcnow
+from orderops.services.clock import local_text, utcnow
 from orderops.store.database import Database
 from orderops.store.stock import (
     BinLevels,
@@ -181,6 +181,7 @@ def change_stock(
     sku = _checked_sku(sku)
     _refuse_hidden_location(location)
     ref = _checked_ref(ref)
+    _check_quantity(qty, relative)
     if ref and not relative:
         raise UsageProblem("--ref goes with stock add: a count set twice is the same count")
     if relative and qty == 0:
@@ -206,6 +207,7 @@ def change_stock(
             }
         target = old + qty if relative else qty
         _refuse_below(sku, where, found, target)
+        _refuse_above(sku, where, old, target)
         ensure_bins(connection, [(sku, where)])
         move = StockMove(sku, where, on_hand=target - old, reason=reason, ref=ref)
         move_stock(connection, [move], actor, utcnow())
@@ -275,12 +277,30 @@ def _refuse_other_quantity(ref: str, sku: str, where: str, earlier: RecordedMove
     """Conflict when a delivery note comes again with another quantity than recorded."""
     if earlier.on_hand == qty:
         return
-    when = earlier.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    when = local_text(earlier.at)
     raise Conflict(
         f"delivery {ref} of {sku} in {where} was already recorded on {when} by "
         f"{earlier.actor} as {earlier.on_hand:+d}, not {qty:+d}; nothing was written "
         "(a correction is `stock add` without that --ref)"
     )
+
+
+def _check_quantity(qty: int, relative: bool) -> None:
+    """UsageProblem for a QTY past MAX_UNITS (either way for `stock add`)."""
+    if relative and not -MAX_UNITS <= qty <= MAX_UNITS:
+        raise UsageProblem(f"QTY must be between {-MAX_UNITS:,} and {MAX_UNITS:,}, not {qty:,}")
+    if not relative and not 0 <= qty <= MAX_UNITS:
+        raise UsageProblem(f"QTY must be between 0 and {MAX_UNITS:,}, not {qty:,}")
+
+
+def _refuse_above(sku: str, where: str, old: int, target: int) -> None:
+    """Conflict for a change that would take a bin past MAX_UNITS (one already past it,
+    from before there was a bound, may still be brought down)."""
+    if target > MAX_UNITS and target > old:
+        raise Conflict(
+            f"cannot bring {sku} in {where} to {target:,} on hand: a bin holds at most "
+            f"{MAX_UNITS:,} units; nothing was written"
+        )
 
 
 def _refuse_below(sku: str, where: str, found: BinLevels | None, target: int) -> None:
