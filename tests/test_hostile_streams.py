@@ -201,3 +201,23 @@ def test_a_ctrl_c_that_lands_in_a_callback_is_raised_again_not_dropped() -> None
         went_on = True
     assert not went_on
     assert time.monotonic() - started < 10
+
+
+def test_a_command_line_value_that_is_not_utf8_is_bad_usage_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "orderops.db"
+    orders = tmp_path / "order.yaml"
+    orders.write_text(ORDER_YAML, encoding="utf-8")
+    assert run_orderops("receive", str(orders), db=db).returncode == 0
+    before = sqlite3.connect(db).execute("SELECT count(*) FROM order_events").fetchone()
+    env = {**os.environ, "ORDEROPS_DB": str(db)}
+    for args in ([b"track", b"\x9b2J"], [b"hold", b"1001", b"--reason", b"ok\xff\xfe"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "orderops", *args], capture_output=True, env=env, timeout=60
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count(b"\n") == 1
+        assert b"is not UTF-8 text; nothing was written" in result.stderr
+    after = sqlite3.connect(db).execute("SELECT count(*) FROM order_events").fetchone()
+    assert after == before

@@ -149,6 +149,11 @@ def _report(exc: Exception, app_state: AppState) -> int:
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         _error("interrupted; nothing more was written")
         return 130
+    if isinstance(exc, UnicodeEncodeError) and exc.reason == "surrogates not allowed":
+        # Bytes that are not UTF-8 reach us only from the command line or the
+        # environment (files are decoded strictly): they cannot be stored or shown.
+        _error(f"{exc.object!r} given on the command line is not UTF-8 text; nothing was written")
+        return 2
     _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
     return 1
 
