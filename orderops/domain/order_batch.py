@@ -112,7 +112,7 @@ class OrderBatch:
         )
 
 
-_LINE_VALUES = attrgetter("sku", "name", "qty", "unit_price")
+_LINE_VALUES = attrgetter("stored")
 _CONTENT = attrgetter("content")
 
 
@@ -133,18 +133,25 @@ def _fingerprints(
 def _pieces(name: str, values: Sequence[Any]) -> list[str]:
     """The fingerprint piece of each value of one field (each distinct one made once,
     where values repeat)."""
-    distinct = set(values)
-    if len(distinct) * 2 > len(values):
+    if _mostly_distinct(values):
         return json_pieces(name, values)
+    distinct = set(values)
     pieces = dict(zip(distinct, json_pieces(name, list(distinct)), strict=True))
     return list(map(pieces.__getitem__, values))
+
+
+def _mostly_distinct(values: Sequence[Any]) -> bool:
+    """Whether most of `values` differ (order numbers, times), going by the first
+    hundred: then a lookup of distinct values would cost more than it saves."""
+    sample = values[:100]
+    return len(set(sample)) * 2 > len(sample)
 
 
 def map_distinct(function: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """`function` of each of `values`, called once for each distinct value where
     values repeat (a batch's cities, currencies...)."""
+    if _mostly_distinct(values):
+        return list(map(function, values))  # a lookup would cost more than it saves
     distinct = set(values)
-    if len(distinct) * 2 > len(values):
-        return list(map(function, values))  # mostly distinct: a lookup would cost more
     results = dict(zip(distinct, map(function, distinct), strict=True))
     return list(map(results.__getitem__, values))

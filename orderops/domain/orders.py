@@ -28,6 +28,11 @@ class LineRecord:
         """The line as the order's fingerprint writes it (lines are shared, so cached)."""
         return json_object(json_piece(name, getattr(self, name)) for name in LINE_KEYS)
 
+    @cached_property
+    def stored(self) -> tuple[str, str, int, Decimal | None]:
+        """(sku, name, qty, unit price), as a batch holds its lines (shared, so cached)."""
+        return (self.sku, self.name, self.qty, self.unit_price)
+
 
 @dataclass(frozen=True)
 class OrderRecord:

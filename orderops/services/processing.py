@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 from sqlmodel import Session
 
 from orderops import lifecycle
-from orderops.domain.allocation import Reservation, allocate_order, units_by_bin
+from orderops.domain.allocation import LineRequest, Reservation, allocate_order, units_by_bin
 from orderops.domain.verification import address_complete, hold_reasons
 from orderops.errors import (
     DatabaseBusy,
@@ -300,13 +300,14 @@ def _process_chunk(
     # Products are never deleted: a SKU found known stays known; only the others are asked.
     known.update(known_skus(connection, [sku for sku in skus if sku not in known]))
     available = availability(connection, skus)
+    all_known = known.issuperset(skus)
     decisions = _Decisions()
     for order_id in ids:
         order = orders.get(order_id)
         if order is None:
             continue  # processed by someone else since the queue was read
         order_lines = lines[order_id]
-        if not _verified(order, [line.sku for line in order_lines], known):
+        if not _verified(order, order_lines, known, all_known):
             reasons = hold_reasons(order._asdict(), [line.sku for line in order_lines], known)
             decisions.hold(order_id, order, "; ".join(reasons))
             continue
@@ -321,12 +322,15 @@ def _process_chunk(
     return decisions.outcomes
 
 
-def _verified(order: OrderToProcess, skus: list[str], known: set[str]) -> bool:
+def _verified(
+    order: OrderToProcess, lines: list[LineRequest], known: set[str], all_known: bool
+) -> bool:
     """The quick check that most orders pass: address complete, every SKU known
-    (`hold_reasons` words what is wrong with the others)."""
+    (`all_known`: every SKU of the chunk is; `hold_reasons` words what is wrong
+    with the others)."""
     return address_complete(
         order.customer_name, order.address1, order.city, order.country, order.postal_code
-    ) and known.issuperset(skus)
+    ) and (all_known or all(line.sku in known for line in lines))
 
 
 class _Decisions:

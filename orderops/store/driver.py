@@ -13,6 +13,7 @@ bound: none is ever written into the statement's text.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Column, Connection, CursorResult
@@ -128,8 +129,7 @@ def insert_many(
         return
     same = same or {}
     if same:
-        alike = tuple(same.values())
-        rows = [(*row, *alike) for row in rows]
+        rows = list(map(tuple.__add__, rows, repeat(tuple(same.values()))))
     names = [*columns, *same]
     marks = ", ".join("?" * len(names))
     sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"

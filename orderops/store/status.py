@@ -59,20 +59,44 @@ def apply_moves(
     transitions: list[Transition] = []
     updates: dict[_UpdateKind, list[int]] = {}
     events: list[tuple[Any, ...]] = []
+    decide = _Decided()
     details = _DetailTexts()
     for move in moves:
-        transition = lifecycle.apply(
-            move.order_number,
-            Status(move.status),
-            move.action,
-            Status(move.held_from) if move.held_from else None,
-        )
+        transition, columns, update = decide(move)
         transitions.append(transition)
-        updates.setdefault(_update_kind(transition, move.detail), []).append(move.order_id)
-        events.append((move.order_id, *_event_columns(transition), details.text(move.detail)))
+        update = update or _update_kind(transition, move.detail)
+        updates.setdefault(update, []).append(move.order_id)
+        events.append((move.order_id, *columns, details.text(move.detail)))
     _write_statuses(connection, updates, at)
     _insert_events(connection, events, actor, at)
     return transitions
+
+
+class _Decided:
+    """`lifecycle.apply` for each move. Its answer depends only on the status, the
+    held-from and the action, so a batch of 100,000 moves asks it once per kind; a
+    refusal is not kept, so each refused order is named in its own words."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str | None, Action], _Decision] = {}
+
+    def __call__(self, move: StatusMove) -> _Decision:
+        kind = (move.status, move.held_from, move.action)
+        decision = self.known.get(kind)
+        if decision is None:
+            held_from = Status(move.held_from) if move.held_from else None
+            transition = lifecycle.apply(
+                move.order_number, Status(move.status), move.action, held_from
+            )
+            # A hold's UPDATE depends on its reason; every other kind's is the same.
+            sets_hold = transition.action is Action.HOLD
+            update = None if sets_hold else _update_kind(transition, {})
+            decision = self.known[kind] = (transition, _event_columns(transition), update)
+        return decision
+
+
+# A move's transition, its event's action/from/to, and its UPDATE's kind (None: per move).
+_Decision = tuple[Transition, tuple[str, str | None, str], "_UpdateKind | None"]
 
 
 # What an UPDATE sets besides the status: held_from, and the hold's reason and
@@ -153,7 +177,7 @@ class _DetailTexts:
     def text(self, detail: dict[str, Any]) -> str:
         try:
             # Keyed by each value's type too: 1, True and 1.0 are equal but written apart.
-            key = tuple((name, type(value), value) for name, value in detail.items())
+            key = (*detail.items(), *map(type, detail.values()))
             found = self.known.get(key)
         except TypeError:  # an unhashable value (a list): written each time
             return detail_json(detail)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
@@ -36,6 +37,7 @@ from orderops.store.stock import lock_bins
 from orderops.store.tables import STOCK_MOVEMENTS
 
 BinKey = tuple[str, str]  # (sku, location)
+_ORDER_ID = attrgetter("order_id")
 
 
 class StockMove(NamedTuple):
@@ -120,29 +122,22 @@ def _refused_bins(
     return refused[:5] or ["another process changed the bins meanwhile"]
 
 
+# A StockMove's fields, in order, as its stock_movements row names them.
 MOVEMENT_COLUMNS = (
-    "order_id", "sku", "location", "on_hand_delta", "allocated_delta", "reason", "ref",
+    "sku", "location", "on_hand_delta", "allocated_delta", "reason", "order_id", "ref",
 )  # fmt: skip
 
 
 def _insert_movements(
     connection: Connection, moves: Sequence[StockMove], actor: str, at: datetime
 ) -> None:
-    rows = [
-        (
-            move.order_id,
-            move.sku,
-            move.location,
-            move.on_hand,
-            move.allocated,
-            move.reason,
-            move.ref,
-        )
-        for move in moves
-        if move.on_hand or move.allocated
-    ]
-    # In order id order: rows inserted in index order cost less than scattered ones.
-    rows.sort(key=lambda row: row[0] or 0)
+    rows = [move for move in moves if move.on_hand or move.allocated]
+    # In order id order (moves for no order first): rows inserted in index order cost
+    # less than scattered ones.
+    if None in map(_ORDER_ID, rows):
+        rows.sort(key=lambda move: move.order_id or 0)
+    else:
+        rows.sort(key=_ORDER_ID)
     same = {"at": bind_value(connection, STOCK_MOVEMENTS.c.at, at), "actor": actor}
     insert_many(connection, "stock_movements", MOVEMENT_COLUMNS, rows, same)
 
@@ -191,11 +186,7 @@ ALLOCATION_COLUMNS = ("order_id", "order_line_id", "sku", "location", "qty")
 def add_allocations(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Record reservations: rows of ALLOCATION_COLUMNS (the bins' own moves go through
     `move_stock`)."""
-    insert_many(connection, "allocations", ALLOCATION_COLUMNS, sorted(rows, key=_first))
-
-
-def _first(row: tuple[Any, ...]) -> Any:
-    return row[0]
+    insert_many(connection, "allocations", ALLOCATION_COLUMNS, sorted(rows, key=itemgetter(0)))
 
 
 def release_allocations(
