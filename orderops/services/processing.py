@@ -1,7 +1,7 @@
 """`process`: verify each received or backordered order, then allocate it whole.
 
 The run, in this order:
-1. Release holds whose until-date has passed (one transaction).
+1. Release holds whose until-date has passed (one transaction, if any has).
 2. Queue the orders to process: the ones named, or every received and
    backordered order; highest priority first, then earliest ship-by (none
    last), then earliest placed.
