@@ -122,6 +122,30 @@ def test_receive_whose_rejects_file_cannot_be_put_in_place_keeps_its_orders_and_
     assert list(tmp_path.glob("*rejects*")) == []  # nor its temporary file
 
 
+def test_receive_whose_rejects_folder_vanishes_during_the_run_keeps_its_orders_and_says_so(
+    cli: Cli, rows: Rows, tmp_path: Path
+) -> None:
+    """The rejects file cannot even be begun after the commit: still output lost (8)."""
+    import shutil
+
+    source = generic_csv(tmp_path / "orders.csv", "V", 5)
+    with source.open("a", encoding="utf-8") as file:
+        file.write(BAD_ROW)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    rejects = folder / "rejects.csv"
+
+    def inserts_orders(sql: str) -> bool:
+        return "INSERT INTO orders" in sql
+
+    with before_statement(inserts_orders, lambda _cursor: shutil.rmtree(folder)) as seen:
+        result = cli("receive", str(source), "--skip-invalid", "--rejects", str(rejects))
+    assert seen, "receive inserted no orders"
+    assert result.exit_code == 8, result.output
+    assert "warning: orderops receive was recorded, but its output could not be" in result.stderr
+    assert rows("SELECT COUNT(*) FROM orders") == [(5,)]
+
+
 def test_receive_that_cannot_get_the_lock_says_nothing_was_written_and_wrote_nothing(
     db_url: str, rows: Rows, tmp_path: Path
 ) -> None:

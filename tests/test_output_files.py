@@ -253,3 +253,36 @@ def test_a_failure_to_put_the_file_in_place_is_output_lost_with_no_temporary_fil
     with pytest.raises(OutputLost, match=f"^-o {target}: Input/output error$"):
         output.finish()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_descriptor_path_other_than_stdout_or_stderr_is_refused_and_the_database_kept(
+    tmp_path: Path,
+) -> None:
+    """/dev/fd/3 would be the database file orderops itself opened: never written."""
+    db = tmp_path / "shop.db"
+    assert (
+        run_orderops("receive", str(generic_csv(tmp_path / "o.csv", "D", 3)), db=db).returncode == 0
+    )
+    for path in ("/dev/fd/3", "/proc/self/fd/3"):
+        result = run_orderops("export", "orders", "-o", path, db=db)
+        assert result.returncode == 2, result.stderr
+        assert b"is not standard output or error" in result.stderr
+    listed = run_orderops("list", db=db)
+    assert listed.returncode == 0 and listed.stdout.endswith(b"3 orders\n")
+
+
+def test_dev_stdout_appended_by_the_shell_is_appended_to(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert (
+        run_orderops("receive", str(generic_csv(tmp_path / "o.csv", "A", 2)), db=db).returncode == 0
+    )
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "orderops", "export", "stock", "-o", "/dev/stdout"],
+            stdout=out, stderr=subprocess.PIPE, env={**os.environ, "ORDEROPS_DB": str(db)},
+            timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert log.read_text(encoding="utf-8").startswith("kept\nsku,")

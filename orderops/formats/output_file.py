@@ -3,9 +3,13 @@ reports to come) is written here, one way.
 
 - `-` is standard output.
 - An existing target that is not a regular file (a device such as /dev/null or
-  /dev/full, a FIFO, a terminal, a symlink to one of those, or a descriptor path
-  such as /dev/stdout or /dev/fd/3) is opened and written in place: renaming a
-  file over it would replace the device node or the pipe, not feed it.
+  /dev/full, a FIFO, a terminal, a symlink to one of those) is opened and
+  written in place: renaming a file over it would replace the device node or
+  the pipe, not feed it.
+- /dev/stdout and /dev/stderr (and /dev/fd/1, /dev/fd/2 and their /proc forms)
+  write to that descriptor itself, as the shell set it up (appending stays
+  appending). Other descriptor paths are refused: any other descriptor this
+  process holds is its own (the database file, a temporary file).
 - A regular file, or a symlink to one, is replaced atomically: the bytes go to
   a temporary file beside the file itself (the symlink's target, so the symlink
   stays a symlink), which takes the old file's permission mode (a new file gets
@@ -33,8 +37,12 @@ from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 from orderops.errors import OutputLost, UsageProblem
 
 STDOUT = "-"
-# Paths that name a descriptor this process already holds: written in place.
-_DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/(self|\d+)/fd/\d+")
+# Paths that name a descriptor this process holds; only standard output and error
+# are the caller's to name.
+_DESCRIPTOR = re.compile(
+    r"/dev/(?P<name>stdout|stderr)|/dev/fd/(?P<fd>\d+)|/proc/(?P<pid>self|\d+)/fd/(?P<pfd>\d+)"
+)
+_STANDARD = {"stdout": 1, "stderr": 2}
 
 
 class OutputFile:
@@ -74,7 +82,7 @@ class OutputFile:
         """The stream to write to: text (UTF-8, line endings as written) or binary."""
         if self.kind == "stdout":
             raw: IO[bytes] = sys.stdout.buffer
-        elif self.kind == "in_place":
+        elif self.kind in ("in_place", "descriptor"):
             raw = self._open_in_place()
         else:
             raw = self._open_temp()
@@ -149,6 +157,13 @@ class OutputFile:
         )
 
     def _open_in_place(self) -> IO[bytes]:
+        if self.kind == "descriptor":
+            descriptor = _descriptor(self.path)
+            assert descriptor is not None  # checked when made
+            try:  # the shell's own descriptor, with its offset and O_APPEND
+                return open(os.dup(descriptor), "wb")  # noqa: SIM115
+            except OSError as exc:
+                raise self._refused(exc) from None
         # No O_CREAT: the target was there when checked and must still be; no
         # O_TRUNC, which means nothing to a device or FIFO and would cut a
         # descriptor path's file under the shell that opened it.
@@ -199,11 +214,16 @@ _REFUSED = {30}  # EROFS: a read-only file system
 
 
 def _where(path: str, option: str) -> tuple[str, Path, os.stat_result | None]:
-    """("in_place" or "replace", the file to write, the regular file there now if
+    """("in_place", "descriptor" or "replace", the file to write, the regular file there now if
     any) for a path; UsageProblem if it cannot be written at all."""
     given = Path(path)
     if _DESCRIPTOR.fullmatch(os.path.abspath(path)):
-        return "in_place", given, None
+        if _descriptor(path) not in (1, 2):
+            raise UsageProblem(
+                f"{option}: {path} is not standard output or error; give a file path "
+                "(or /dev/stdout, /dev/stderr)"
+            )
+        return "descriptor", given, None
     try:
         status = given.stat()  # follows symlinks
     except FileNotFoundError:
@@ -222,6 +242,17 @@ def _where(path: str, option: str) -> tuple[str, Path, os.stat_result | None]:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageProblem(f"{option}: cannot write {path}: the folder {folder} is not writable")
     return "replace", target, status
+
+
+def _descriptor(path: str) -> int | None:
+    """The descriptor a descriptor path names in this process (None: another's)."""
+    found = _DESCRIPTOR.fullmatch(os.path.abspath(path))
+    assert found is not None
+    if found["name"]:
+        return _STANDARD[found["name"]]
+    if found["pid"] not in (None, "self", str(os.getpid())):
+        return None
+    return int(found["fd"] or found["pfd"])
 
 
 def _new_file_mode() -> int:

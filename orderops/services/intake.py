@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 
-from orderops.errors import OutputLost
+from orderops.errors import OutputLost, UsageProblem
 from orderops.formats.order_files import Rejects, build_orders, read_orders
 from orderops.formats.records import RawLine, RawOrder
 from orderops.formats.stock_files import read_stock_files
@@ -65,7 +65,7 @@ def receive_order_files(
     if sink is not None:
         try:
             sink.keep()
-        except (OutputLost, OSError) as exc:
+        except (OutputLost, UsageProblem, OSError) as exc:
             # The orders are committed: losing the rejects file is lost output, not a
             # failed run (the CLI says so after the summary).
             with suppress(OSError):
