@@ -528,3 +528,23 @@ def test_process_that_allocated_into_a_full_stdout_says_it_was_recorded(
     assert result.returncode == 8
     assert result.stderr.startswith(b"warning: orderops process was recorded")
     assert rows("SELECT COUNT(*) FROM orders WHERE status = 'received'") == [(0,)]
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="creates a new SQLite file to upgrade")
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_db_upgrade_into_a_full_stdout_says_it_was_recorded(tmp_path: Path) -> None:
+    env = {**os.environ, "ORDEROPS_DB": str(tmp_path / "new.db")}
+    with open("/dev/full", "wb") as full:
+        first, again = (
+            subprocess.run(
+                [sys.executable, "-m", "orderops", "db", "upgrade"],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                env=env,
+                timeout=60,
+            )  # fmt: skip
+            for _ in range(2)
+        )
+    assert (first.returncode, again.returncode) == (8, 8)
+    assert first.stderr.startswith(b"warning: orderops db upgrade was recorded")
+    assert again.stderr.startswith(b"error: the output could not be written")

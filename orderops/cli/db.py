@@ -40,8 +40,10 @@ def upgrade(ctx: typer.Context) -> None:
     """Bring the schema up to date (orderops also does this by itself on first use)."""
     from orderops.services.database import upgrade_database
 
-    result = upgrade_database(state(ctx).db)
+    app_state = state(ctx)
+    result = upgrade_database(app_state.db)
     if result.upgraded:
+        app_state.record()
         say(f"upgraded schema from {result.before or 'empty'} to {result.head}")
     else:
         say(f"schema already at {result.head}; nothing to do")

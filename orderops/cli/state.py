@@ -27,6 +27,10 @@ class AppState:
         not be reported as if nothing had been done)."""
         return self._commits > 0 or (self._database is not None and self._database.commits > 0)
 
+    def record(self) -> None:
+        """Count a change committed outside `database()` (`db upgrade` opens its own)."""
+        self._commits += 1
+
     def database(self, *, write: bool = True) -> Database:
         """The database, opened (and for a command that writes, created or its
         schema brought up to date) on first use.
