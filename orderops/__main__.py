@@ -4,12 +4,15 @@ import gc
 import os
 import sys
 
-from orderops.cli import app
-
 
 def main() -> None:
     _plug_closed_streams()
     try:
+        try:
+            from orderops.cli import app
+        except KeyboardInterrupt:  # Ctrl-C while starting: the CLI's handler is not up yet
+            print("error: interrupted; nothing more was written", file=sys.stderr)
+            sys.exit(130)
         app()
     finally:
         # At exit the interpreter's last collection walks every object still alive (the
