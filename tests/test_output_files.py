@@ -286,3 +286,15 @@ def test_dev_stdout_appended_by_the_shell_is_appended_to(tmp_path: Path) -> None
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert log.read_text(encoding="utf-8").startswith("kept\nsku,")
+
+
+@pytest.mark.parametrize("what", ["orders", "stock"])
+def test_an_empty_output_path_is_bad_usage_for_every_export(tmp_path: Path, what: str) -> None:
+    db = tmp_path / "shop.db"
+    assert (
+        run_orderops("receive", str(generic_csv(tmp_path / "o.csv", "E", 1)), db=db).returncode == 0
+    )
+    result = run_orderops("export", what, "-o", "", db=db)
+    assert result.returncode == 2
+    assert result.stderr == b"error: -o is empty: give a file path, or '-' for standard output\n"
+    assert result.stdout == b""

@@ -55,7 +55,12 @@ def orders(
     end = parse_bound(until, option="--until", end_of_day=True)
     app_state = state(ctx)
     export_orders(
-        lambda: app_state.database(write=False), output or "-", format, status or [], start, end
+        lambda: app_state.database(write=False),
+        "-" if output is None else output,
+        format,
+        status or [],
+        start,
+        end,
     )
 
 
