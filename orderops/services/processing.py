@@ -41,6 +41,8 @@ Statuses change through `store.status.apply_moves` and stock through
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -188,18 +190,21 @@ def _process_queue(db: Database, queue: list[int], actor: str, summary: ProcessS
     while start < len(queue):
         chunk = queue[start : start + sizer.size]
         work = partial(_process_chunk, ids=chunk, actor=actor, known=known, sizer=sizer)
-        if read_first:
-            try:
-                outcomes = db.write_after_reading(partial(work, read_first=True))
-            except DatabaseBusy:
-                # Nothing was written; others are writing too. From here on lock first,
-                # in chunks sized afresh to hold the lock for about CHUNK_SECONDS.
-                read_first = False
-                sizer.restart(CHUNK_SECONDS)
-                continue
-        else:
-            outcomes = db.write(work)
-        summary.outcomes.extend(outcomes)
+        try:
+            if read_first:
+                try:
+                    outcomes = db.write_after_reading(partial(work, read_first=True))
+                except DatabaseBusy:
+                    # Nothing was written; others are writing too. From here on lock
+                    # first, in chunks sized afresh to hold the lock for CHUNK_SECONDS.
+                    read_first = False
+                    sizer.restart(CHUNK_SECONDS)
+                    continue
+            else:
+                outcomes = db.write(work)
+            summary.outcomes.extend(outcomes)
+        finally:
+            _release_interrupts()
         # From taking the lock to the end of the commit: how long the lock was held.
         sizer.record(len(chunk), time.perf_counter() - sizer.locked_at)
         start += len(chunk)
@@ -319,7 +324,22 @@ def _process_chunk(
     if read_first:
         sizer.locked_at = time.perf_counter()  # the first write takes the lock
     decisions.write(connection, actor)
+    _hold_interrupts()  # until the chunk's outcomes are counted, after its commit
     return decisions.outcomes
+
+
+def _hold_interrupts() -> None:
+    """Let a Ctrl-C wait, from a chunk's last write until `_release_interrupts` (its
+    commit, then its outcomes counted): an interrupt in between would leave a chunk
+    committed but not counted, and the run would say less than it wrote."""
+    if threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release_interrupts() -> None:
+    """A Ctrl-C held by `_hold_interrupts` is raised here (KeyboardInterrupt)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _verified(
