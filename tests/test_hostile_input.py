@@ -93,11 +93,16 @@ def test_a_quote_never_closed_in_a_large_order_csv_is_refused_with_its_line(
     path = order_file(HEADER + good + 'X1,"Ada,12 A,London,GB,MUG-WHITE,1\n' + rest, ".csv")
     result = cli("receive", str(path))
     assert result.exit_code == 4, result.output
-    assert result.stderr == (
-        f"error: {path}:5002: has a cell longer than 1,048,576 characters, the most orderops "
+    assert result.stderr == _cell_too_long(path, 5002)
+    assert rows("SELECT count(*) FROM orders") == [(0,)]
+
+
+def _cell_too_long(path: object, line: int) -> str:
+    """The one line a CSV whose quote is never closed is refused with."""
+    return (
+        f"error: {path}:{line}: has a cell longer than 1,048,576 characters, the most orderops "
         'reads (a quote (") opened on this row and never closed?); nothing was written\n'
     )
-    assert rows("SELECT count(*) FROM orders") == [(0,)]
 
 
 def test_a_cell_over_the_csv_modules_own_limit_but_within_ours_is_read(
@@ -120,10 +125,7 @@ def test_a_quote_never_closed_in_a_stock_csv_is_refused_with_its_line(
     path = order_file('sku,on_hand\nMUG-WHITE,1\n"TEA,1\n' + "B,1\n" * 300_000, ".csv")
     result = cli("stock", "import", str(path))
     assert result.exit_code == 4, result.output
-    assert result.stderr == (
-        f"error: {path}:3: has a cell longer than 1,048,576 characters, the most orderops "
-        'reads (a quote (") opened on this row and never closed?); nothing was written\n'
-    )
+    assert result.stderr == _cell_too_long(path, 3)
     assert rows("SELECT count(*) FROM stock") == [(0,)]
 
 
